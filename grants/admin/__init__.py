@@ -1,0 +1,1 @@
+"""The site administrator's pages: funders, officers, outbox, audit log."""

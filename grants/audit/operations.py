@@ -1,0 +1,82 @@
+"""Write audit entries. Called by every operation that changes state; never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, text
+
+from grants.audit.models import AuditEntry
+from grants.domain.audit_chain import GENESIS_HASH, entry_hash, normalise
+from grants.extensions import db
+from grants.types import utcnow
+
+if TYPE_CHECKING:
+    from grants.auth.models import User
+
+# Any constant works; it only has to be the same for every writer of the chain.
+_PG_CHAIN_LOCK = 7_210_427_001
+
+
+def actor_label(actor: User | str | None) -> str:
+    """Structured actor reference: ``user:<id>`` or a system name such as ``cli``."""
+    if actor is None:
+        return "system"
+    if isinstance(actor, str):
+        return actor
+    return f"user:{actor.id}"
+
+
+def _subject_ref(subject: Any) -> tuple[str, str]:
+    if isinstance(subject, tuple):
+        kind, ident = subject
+        return str(kind), str(ident)
+    db.session.flush()  # make sure a new subject has its id
+    return type(subject).__tablename__, str(subject.id)
+
+
+def record(
+    actor: User | str | None,
+    action: str,
+    subject: Any,
+    data: Mapping[str, Any] | None = None,
+    *,
+    call_id: int | None = None,
+) -> AuditEntry:
+    """Append one entry to the chain inside the caller's transaction."""
+    subject_type, subject_id = _subject_ref(subject)
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        # Serialise appends across processes; released at commit or rollback.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_CHAIN_LOCK})
+    last = session.execute(
+        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+    ).first()
+    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
+    created_at = utcnow()
+    body = {
+        "seq": seq,
+        "created_at": created_at.isoformat(),
+        "actor": actor_label(actor),
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "data": normalise(data or {}),
+    }
+    entry = AuditEntry(
+        seq=seq,
+        created_at=created_at,
+        actor_id=None if actor is None or isinstance(actor, str) else actor.id,
+        actor=body["actor"],
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject_id,
+        call_id=call_id,
+        data=body["data"],
+        prev_hash=prev_hash,
+        hash=entry_hash(prev_hash, body),
+    )
+    session.add(entry)
+    session.flush()
+    return entry

@@ -1,0 +1,190 @@
+"""Account operations: register, authenticate, reset and change passwords, preferences."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from grants.audit.operations import record
+from grants.auth.models import User
+from grants.errors import OperationError
+from grants.extensions import db
+from grants.mail.operations import queue_mail
+from grants.types import utcnow
+
+_hasher = PasswordHasher()
+# Verified against when the e-mail is unknown, so timing does not reveal accounts.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash."""
+    return _hasher.hash(password)
+
+
+def normalise_email(email: str) -> str:
+    """E-mail addresses compare case-insensitively, without surrounding space."""
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    """The account with this e-mail, if any."""
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def load_user(session_key: str) -> User | None:
+    """Flask-Login loader: ``<id>:<session_version>``; an old version means signed out."""
+    try:
+        raw_id, raw_version = session_key.split(":", 1)
+        user_id, version = int(raw_id), int(raw_version)
+    except ValueError:
+        return None
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user
+
+
+def register_user(
+    *, name: str, email: str, password: str, locale: str, timezone: str, is_admin: bool = False
+) -> User:
+    """Create an account; the e-mail must not be taken."""
+    if find_user_by_email(email) is not None:
+        raise OperationError(_l("An account with this e-mail address already exists."), "email")
+    user = User(
+        name=name.strip(),
+        email=normalise_email(email),
+        password_hash=hash_password(password),
+        locale=locale,
+        timezone=timezone,
+        is_admin=is_admin,
+    )
+    db.session.add(user)
+    db.session.flush()
+    record(user, "user.registered", user, {"locale": locale, "is_admin": is_admin})
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user when the password matches (rehashing old parameters), else None."""
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_DUMMY_HASH, password)
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    record(user, "user.logged_in", user)
+    return user
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
+
+
+def _password_fingerprint(user: User) -> str:
+    # Ties a token to the current password: once used (or the password changes) it is void.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def make_reset_token(user: User) -> str:
+    """A signed, expiring, single-use token for a password reset link."""
+    return _serializer().dumps({"uid": user.id, "pw": _password_fingerprint(user)})
+
+
+def request_password_reset(email: str) -> None:
+    """E-mail a reset link when the account exists; say nothing either way."""
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        return
+    token = make_reset_token(user)
+    queue_mail(
+        user.email,
+        "password_reset",
+        user.locale,
+        _l("Reset your grants password"),
+        user=user,
+        link=url_for("auth.reset_password", token=token, _external=True),
+        minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
+    )
+    record(user, "user.password_reset_requested", user)
+
+
+def user_for_reset_token(token: str) -> User:
+    """The user a valid token belongs to; raises when expired, forged or used."""
+    try:
+        payload: dict[str, Any] = _serializer().loads(
+            token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"]
+        )
+    except SignatureExpired as exc:
+        raise OperationError(_l("This reset link has expired. Ask for a new one.")) from exc
+    except BadSignature as exc:
+        raise OperationError(_l("This reset link is not valid. Ask for a new one.")) from exc
+    user = db.session.get(User, payload.get("uid"))
+    if user is None or payload.get("pw") != _password_fingerprint(user):
+        raise OperationError(_l("This reset link has already been used. Ask for a new one."))
+    return user
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password from a reset link; every existing session ends."""
+    user = user_for_reset_token(token)
+    _set_password(user, new_password)
+    record(user, "user.password_reset", user)
+    return user
+
+
+def _set_password(user: User, new_password: str) -> None:
+    user.password_hash = hash_password(new_password)
+    user.session_version += 1
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Change the password after checking the current one; other sessions end."""
+    try:
+        _hasher.verify(user.password_hash, current_password)
+    except (VerificationError, InvalidHashError) as exc:
+        raise OperationError(_l("Your current password is not correct."), "current") from exc
+    _set_password(user, new_password)
+    record(user, "user.password_changed", user)
+
+
+def update_preferences(user: User, *, name: str, locale: str, timezone: str) -> None:
+    """Change name, interface language and time zone."""
+    changes: dict[str, Any] = {}
+    if user.locale != locale:
+        changes["locale"] = {"old": user.locale, "new": locale}
+    if user.timezone != timezone:
+        changes["timezone"] = {"old": user.timezone, "new": timezone}
+    if user.name != name.strip():
+        changes["name"] = "changed"  # personal data stays out of the log
+    user.name, user.locale, user.timezone = name.strip(), locale, timezone
+    if changes:
+        record(user, "user.preferences_changed", user, changes)
+
+
+def set_locale(user: User, locale: str) -> None:
+    """Change only the interface language (the language picker)."""
+    if user.locale != locale:
+        record(
+            user, "user.preferences_changed", user, {"locale": {"old": user.locale, "new": locale}}
+        )
+        user.locale = locale
+
+
+def count_admins() -> int:
+    """How many site administrators exist."""
+    return db.session.scalar(select(func.count()).select_from(User).where(User.is_admin)) or 0

@@ -1,0 +1,188 @@
+"""Account pages: register, sign in and out, reset and change passwords, preferences."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from grants import i18n
+from grants.auth import operations as ops
+from grants.auth.forms import (
+    ChangePasswordForm,
+    LoginForm,
+    PreferencesForm,
+    RegisterForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+)
+from grants.errors import OperationError
+from grants.extensions import db, limiter
+from grants.permissions import can_manage_account, require
+from grants.urls import safe_next
+
+bp = Blueprint("auth", __name__)
+
+
+def _login_limit() -> str:
+    return str(current_app.config["RATELIMIT_LOGIN"])
+
+
+def _login_email_key() -> str:
+    return "login-email:" + ops.normalise_email(request.form.get("email", ""))
+
+
+def _start_session(user: ops.User) -> None:
+    # A new session at sign-in: nothing from before (fixation) survives but the language.
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    login_user(user)
+    session.permanent = True
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> Response | str:
+    """Create an account, then sign in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("public.index"))
+    form = RegisterForm()
+    if request.method == "GET":
+        form.locale.data = i18n.locale_name()
+        form.timezone.data = i18n.select_timezone()
+    if form.validate_on_submit():
+        try:
+            user = ops.register_user(
+                name=form.name.data or "",
+                email=form.email.data or "",
+                password=form.password.data or "",
+                locale=form.locale.data or "en",
+                timezone=form.timezone.data or "UTC",
+            )
+        except OperationError as exc:
+            form[exc.field or "email"].errors.append(str(exc.message))
+        else:
+            db.session.commit()
+            _start_session(user)
+            flash(_("Welcome, %(name)s. Your account is ready.", name=user.name), "success")
+            return redirect(url_for("public.index"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, methods=["POST"], key_func=_login_email_key)
+def login() -> Response | str:
+    """Sign in with e-mail and password."""
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        user = ops.authenticate(form.email.data or "", form.password.data or "")
+        if user is None:
+            form.password.errors.append(_("The e-mail address or the password is not correct."))
+        else:
+            db.session.commit()
+            _start_session(user)
+            flash(_("You are signed in."), "success")
+            return redirect(safe_next(form.next.data, url_for("public.index")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout() -> Response:
+    """Sign out and clear the session."""
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("public.index"))
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def request_reset() -> Response | str:
+    """Ask for a reset link by e-mail."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        ops.request_password_reset(form.email.data or "")
+        db.session.commit()
+        flash(
+            _("If an account uses this address, we have sent it a link to reset the password."),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/request_reset.html", form=form)
+
+
+@bp.route("/reset-password/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Response | str:
+    """Choose a new password from an e-mailed link."""
+    try:
+        ops.user_for_reset_token(token)
+    except OperationError as exc:
+        flash(str(exc.message), "error")
+        return redirect(url_for("auth.request_reset"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        ops.reset_password(token, form.password.data or "")
+        db.session.commit()
+        logout_user()
+        session.clear()
+        flash(_("Your password is changed. Sign in with the new one."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account() -> Response | str:
+    """Name, language and time zone."""
+    require(can_manage_account(current_user))
+    form = PreferencesForm(obj=current_user)
+    if form.validate_on_submit():
+        ops.update_preferences(
+            current_user,
+            name=form.name.data or "",
+            locale=form.locale.data or "en",
+            timezone=form.timezone.data or "UTC",
+        )
+        db.session.commit()
+        flash(_("Your settings are saved."), "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Response | str:
+    """Change the password; every other session ends."""
+    require(can_manage_account(current_user))
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            ops.change_password(current_user, form.current.data or "", form.password.data or "")
+        except OperationError as exc:
+            form.current.errors.append(str(exc.message))
+        else:
+            db.session.commit()
+            _start_session(current_user._get_current_object())  # carries the new version
+            flash(
+                _("Your password is changed. You have been signed out everywhere else."),
+                "success",
+            )
+            return redirect(url_for("auth.account"))
+    return render_template("auth/change_password.html", form=form)

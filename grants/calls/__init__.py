@@ -1,0 +1,1 @@
+"""Funders, their programme officers, calls and criteria."""

@@ -1,0 +1,295 @@
+"""Funder and call forms."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateTimeLocalField,
+    DecimalField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from grants import i18n
+from grants.domain.countries import regions
+from grants.domain.vocabulary import ARTFORMS, CONTENT_LANGUAGES, CURRENCIES, SCORE_STEPS
+from grants.forms import TimezoneField, choices
+from grants.labels import ARTFORM_LABELS
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class FunderForm(FlaskForm):
+    """Create or edit a funder organisation."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    country = SelectField(_l("Country"), validators=[DataRequired()])
+    website = URLField(
+        _l("Website"),
+        validators=[
+            Optional(),
+            URL(message=_l("Enter a full address such as https://example.org.")),
+            Length(max=300),
+        ],
+    )
+    submit = SubmitField(_l("Save"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = choices([("", _l("Choose a country")), *i18n.country_choices()])
+
+
+class AddOfficerForm(FlaskForm):
+    """Name a programme officer by the e-mail of their account."""
+
+    email = EmailField(
+        _l("E-mail address of the officer's account"), validators=[DataRequired(), Email()]
+    )
+    submit = SubmitField(_l("Add officer"))
+
+
+def _amount(label: Any) -> DecimalField:
+    return DecimalField(
+        label,
+        places=None,
+        validators=[InputRequired(), NumberRange(min=0, max=Decimal("999999999999"))],
+        render_kw={"inputmode": "decimal"},
+    )
+
+
+class CallSettingsForm(FlaskForm):
+    """Everything about a call except its texts and criteria."""
+
+    reference_prefix = StringField(
+        _l("Reference prefix"),
+        validators=[
+            DataRequired(),
+            Regexp(
+                r"^[A-Z][A-Z0-9]{1,11}$",
+                message=_l("Use 2 to 12 capital letters or digits, starting with a letter."),
+            ),
+        ],
+        description=_l("Application references start with it, for example AECF-2026-0042."),
+    )
+    default_language = SelectField(
+        _l("Default language of the call"),
+        validators=[DataRequired()],
+        description=_l("Readers see this version when the call has none in their language."),
+    )
+    timezone = TimezoneField(
+        _l("Time zone of the call"),
+        description=_l("Opening and closing times are in this time zone."),
+    )
+    opens_at = DateTimeLocalField(
+        _l("Opens at"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()]
+    )
+    closes_at = DateTimeLocalField(
+        _l("Closes at"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()]
+    )
+    currency = SelectField(_l("Currency"), validators=[DataRequired()])
+    budget_envelope = _amount(_l("Budget envelope"))
+    grant_min = _amount(_l("Smallest grant"))
+    grant_max = _amount(_l("Largest grant"))
+    min_partners = IntegerField(
+        _l("Minimum number of partners"),
+        default=2,
+        validators=[InputRequired(), NumberRange(min=1, max=50)],
+    )
+    min_countries = IntegerField(
+        _l("Minimum number of distinct countries"),
+        default=2,
+        validators=[InputRequired(), NumberRange(min=1, max=50)],
+    )
+    required_regions = MultiCheckboxField(
+        _l("Required regions"),
+        description=_l("At least one partner must be based in each region ticked (UN M49)."),
+    )
+    artforms = MultiCheckboxField(_l("Artforms"))
+    languages = MultiCheckboxField(_l("Languages applications may be written in"))
+    score_min = DecimalField(
+        _l("Lowest score"),
+        default=Decimal(0),
+        places=None,
+        validators=[InputRequired(), NumberRange(min=0, max=100)],
+    )
+    score_max = DecimalField(
+        _l("Highest score"),
+        default=Decimal(5),
+        places=None,
+        validators=[InputRequired(), NumberRange(min=1, max=100)],
+    )
+    score_step = SelectField(
+        _l("Score step"), default="0.5", choices=choices((s, s) for s in SCORE_STEPS)
+    )
+    reviews_per_application = IntegerField(
+        _l("Reviews per application"),
+        default=3,
+        validators=[InputRequired(), NumberRange(min=1, max=10)],
+    )
+    submit = SubmitField(_l("Save settings"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        language_choices = sorted(
+            ((code, i18n.language_name(code)) for code in CONTENT_LANGUAGES),
+            key=lambda pair: i18n.sort_key(pair[1]),
+        )
+        self.default_language.choices = choices(language_choices)
+        self.languages.choices = choices(language_choices)
+        self.currency.choices = choices(
+            (code, f"{code} · {i18n.currency_name(code)}") for code in CURRENCIES
+        )
+        self.required_regions.choices = choices(
+            (code, i18n.country_name(code) or name) for code, name in sorted(regions().items())
+        )
+        self.artforms.choices = choices((code, ARTFORM_LABELS[code]) for code in ARTFORMS)
+        self.timezone.set_choices()
+
+    def aware(self, value: datetime) -> datetime:
+        """A naive form value read in the call's time zone."""
+        return value.replace(tzinfo=ZoneInfo(self.timezone.data or "UTC"))
+
+    def validate_closes_at(self, field: DateTimeLocalField) -> None:
+        if self.opens_at.data and field.data and field.data <= self.opens_at.data:
+            raise ValidationError(_l("The closing time must be after the opening time."))
+
+    def validate_grant_max(self, field: DecimalField) -> None:
+        if (
+            self.grant_min.data is not None
+            and field.data is not None
+            and (field.data < self.grant_min.data)
+        ):
+            raise ValidationError(_l("The largest grant must not be below the smallest."))
+
+    def validate_budget_envelope(self, field: DecimalField) -> None:
+        if (
+            self.grant_max.data is not None
+            and field.data is not None
+            and (field.data < self.grant_max.data)
+        ):
+            raise ValidationError(_l("The budget envelope must cover at least the largest grant."))
+
+    def validate_score_max(self, field: DecimalField) -> None:
+        if self.score_min.data is None or field.data is None:
+            return
+        if field.data <= self.score_min.data:
+            raise ValidationError(_l("The highest score must be above the lowest."))
+        steps = (field.data - self.score_min.data) / Decimal(self.score_step.data or "1")
+        if steps != steps.to_integral_value():
+            raise ValidationError(_l("The scale must be a whole number of steps."))
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.currency.data in CURRENCIES:
+            places = i18n.currency_precision(self.currency.data)
+            for field in (self.budget_envelope, self.grant_min, self.grant_max):
+                if field.data is not None and -field.data.as_tuple().exponent > places:
+                    field.errors = [
+                        *field.errors,
+                        _l(
+                            "%(currency)s amounts have at most %(places)d decimals.",
+                            currency=self.currency.data,
+                            places=places,
+                        ),
+                    ]
+                    ok = False
+        return ok
+
+
+class CallCreateForm(CallSettingsForm):
+    """A new call: its settings and its first texts in the default language."""
+
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    summary = TextAreaField(_l("Summary"), validators=[DataRequired(), Length(max=2000)])
+    submit = SubmitField(_l("Create call"))
+
+
+class CallTextsForm(FlaskForm):
+    """The call's texts in one language."""
+
+    title = StringField(_l("Title"), validators=[Length(max=300)])
+    summary = TextAreaField(_l("Summary"), validators=[Length(max=2000)])
+    description = TextAreaField(
+        _l("Full description"), validators=[Length(max=20000)], render_kw={"rows": 12}
+    )
+    submit = SubmitField(_l("Save texts"))
+
+
+class PublishForm(FlaskForm):
+    """A button with CSRF protection."""
+
+    submit = SubmitField(_l("Publish the call"))
+
+
+class ConfirmForm(FlaskForm):
+    """A button with CSRF protection for a small state change."""
+
+    submit = SubmitField(_l("Confirm"))
+
+
+def criterion_form(levels: list[str], data: dict[str, Any] | None = None) -> FlaskForm:
+    """A criterion form with one descriptor field per whole score level."""
+
+    class CriterionForm(FlaskForm):
+        weight = DecimalField(
+            _l("Weight"),
+            places=None,
+            default=Decimal(1),
+            validators=[
+                InputRequired(),
+                NumberRange(
+                    min=Decimal("0.01"), max=100, message=_l("Use a weight between 0.01 and 100.")
+                ),
+            ],
+            description=_l("Weights are relative: 2 counts twice as much as 1."),
+        )
+        threshold = DecimalField(
+            _l("Threshold (optional)"),
+            places=None,
+            validators=[Optional()],
+            description=_l("Applications scoring below it on this criterion cannot be funded."),
+        )
+        name = StringField(_l("Name"), validators=[Length(max=200)])
+        description = TextAreaField(_l("What reviewers assess"), validators=[Length(max=4000)])
+        submit = SubmitField(_l("Save criterion"))
+
+    for level in levels:
+        setattr(
+            CriterionForm,
+            f"level_{level}",
+            TextAreaField(
+                _l("Descriptor for score %(level)s", level=level),
+                validators=[Length(max=1000)],
+                render_kw={"rows": 2},
+            ),
+        )
+    return CriterionForm(data=data)

@@ -1,0 +1,150 @@
+"""Funders, officers, calls and criteria."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grants.auth.models import User
+from grants.domain.texts import LocalText, pick_text
+from grants.domain.workflow import CallPhase, call_phase
+from grants.extensions import db
+from grants.types import Money, UTCDateTime, utcnow
+
+LocalisedText = dict[str, str]
+
+
+class Funder(db.Model):  # type: ignore[name-defined,misc]
+    """An organisation that runs calls."""
+
+    __tablename__ = "funders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    country: Mapped[str] = mapped_column(String(2))
+    website: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    officers: Mapped[list[FunderOfficer]] = relationship(
+        back_populates="funder", cascade="all, delete-orphan"
+    )
+
+
+class FunderOfficer(db.Model):  # type: ignore[name-defined,misc]
+    """A programme officer: a user who acts for a funder."""
+
+    __tablename__ = "funder_officers"
+    __table_args__ = (UniqueConstraint("funder_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    funder_id: Mapped[int] = mapped_column(ForeignKey("funders.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    funder: Mapped[Funder] = relationship(back_populates="officers")
+    user: Mapped[User] = relationship()
+
+
+class Call(db.Model):  # type: ignore[name-defined,misc]
+    """A call for applications, with texts in several languages."""
+
+    __tablename__ = "calls"
+    __table_args__ = (
+        Index("ix_calls_status_closes_at", "status", "closes_at"),
+        CheckConstraint("grant_min <= grant_max", name="grant_range"),
+        CheckConstraint("min_partners >= 1", name="min_partners"),
+        CheckConstraint("reviews_per_application >= 1", name="reviews_per_application"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    funder_id: Mapped[int] = mapped_column(ForeignKey("funders.id"), index=True)
+    reference_prefix: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    default_language: Mapped[str] = mapped_column(String(8))
+    # {"en": "...", "fr": "..."}: one version per language, with visible fallback.
+    title: Mapped[LocalisedText] = mapped_column(JSON, default=dict)
+    summary: Mapped[LocalisedText] = mapped_column(JSON, default=dict)
+    description: Mapped[LocalisedText] = mapped_column(JSON, default=dict)
+    timezone: Mapped[str] = mapped_column(String(64))
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    currency: Mapped[str] = mapped_column(String(3))
+    budget_envelope: Mapped[Decimal] = mapped_column(Money())
+    grant_min: Mapped[Decimal] = mapped_column(Money())
+    grant_max: Mapped[Decimal] = mapped_column(Money())
+    min_partners: Mapped[int] = mapped_column(Integer, default=2)
+    min_countries: Mapped[int] = mapped_column(Integer, default=2)
+    required_regions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    artforms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    score_min: Mapped[Decimal] = mapped_column(Numeric(4, 1), default=Decimal(0))
+    score_max: Mapped[Decimal] = mapped_column(Numeric(4, 1), default=Decimal(5))
+    score_step: Mapped[Decimal] = mapped_column(Numeric(3, 2), default=Decimal("0.5"))
+    reviews_per_application: Mapped[int] = mapped_column(Integer, default=3)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    funder: Mapped[Funder] = relationship()
+    criteria: Mapped[list[Criterion]] = relationship(
+        back_populates="call", order_by="Criterion.position", cascade="all, delete-orphan"
+    )
+
+    def phase(self, now: datetime | None = None) -> CallPhase:
+        """Draft, upcoming, open or closed at ``now``."""
+        return call_phase(self.status, self.opens_at, self.closes_at, now or utcnow())
+
+    def text(self, field: str, locale: str) -> LocalText:
+        """One of title/summary/description in ``locale``, falling back to the default."""
+        versions: dict[str, Any] = getattr(self, field) or {}
+        return pick_text(versions, [locale, locale.split("_")[0]], self.default_language)
+
+    @property
+    def content_languages(self) -> list[str]:
+        """Languages the call's texts exist in, the default first."""
+        present = set(self.title or {}) | set(self.summary or {}) | set(self.description or {})
+        others = sorted(present - {self.default_language})
+        return [self.default_language, *others]
+
+
+class Criterion(db.Model):  # type: ignore[name-defined,misc]
+    """An assessment criterion: weight, threshold and rubric descriptors per score level."""
+
+    __tablename__ = "criteria"
+    __table_args__ = (CheckConstraint("weight > 0", name="weight_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    weight: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    threshold: Mapped[Decimal | None] = mapped_column(Numeric(4, 1))
+    name: Mapped[LocalisedText] = mapped_column(JSON, default=dict)
+    description: Mapped[LocalisedText] = mapped_column(JSON, default=dict)
+    # {"en": {"0": "...", "1": "...", ...}, "fr": {...}}: a descriptor per whole score level.
+    descriptors: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
+
+    call: Mapped[Call] = relationship(back_populates="criteria")
+
+    def text(self, field: str, locale: str, default_language: str) -> LocalText:
+        """Name or description in ``locale`` with fallback."""
+        return pick_text(getattr(self, field) or {}, [locale], default_language)
+
+    def descriptor(self, level: str, locale: str, default_language: str) -> LocalText:
+        """The rubric descriptor of a score level in ``locale`` with fallback."""
+        versions = {
+            lang: levels.get(level, "") for lang, levels in (self.descriptors or {}).items()
+        }
+        return pick_text(versions, [locale], default_language)

@@ -1,0 +1,325 @@
+"""Funder and call operations: every write is audited; nothing here commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from grants.audit.operations import record
+from grants.auth.models import User
+from grants.auth.operations import find_user_by_email
+from grants.calls.models import Call, Criterion, Funder, FunderOfficer
+from grants.domain.texts import pick_text
+from grants.domain.workflow import CallFacts, CallStatus, Problem, publication_problems
+from grants.errors import OperationError
+from grants.extensions import db
+from grants.types import utcnow
+
+CALL_SETTINGS = (
+    "reference_prefix", "default_language", "timezone", "opens_at", "closes_at", "currency",
+    "budget_envelope", "grant_min", "grant_max", "min_partners", "min_countries",
+    "required_regions", "artforms", "languages", "score_min", "score_max", "score_step",
+    "reviews_per_application",
+)  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value.normalize()) if value == value.to_integral() else str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _apply(obj: Any, fields: dict[str, Any]) -> dict[str, Any]:
+    """Set attributes; return {name: {"old", "new"}} for what changed."""
+    changes: dict[str, Any] = {}
+    for name, new in fields.items():
+        old = getattr(obj, name)
+        if _plain(old) != _plain(new):
+            changes[name] = {"old": _plain(old), "new": _plain(new)}
+            setattr(obj, name, new)
+    return changes
+
+
+def create_funder(actor: User, *, name: str, country: str, website: str | None) -> Funder:
+    """A new funder organisation (administrators)."""
+    name = name.strip()
+    if db.session.scalar(select(Funder.id).where(Funder.name == name)) is not None:
+        raise OperationError(_l("A funder with this name already exists."), "name")
+    funder = Funder(name=name, country=country, website=website or None)
+    db.session.add(funder)
+    db.session.flush()
+    record(actor, "funder.created", funder, {"name": name, "country": country})
+    return funder
+
+
+def update_funder(
+    actor: User, funder: Funder, *, name: str, country: str, website: str | None
+) -> None:
+    """Change a funder's details."""
+    name = name.strip()
+    clash = db.session.scalar(select(Funder.id).where(Funder.name == name, Funder.id != funder.id))
+    if clash is not None:
+        raise OperationError(_l("A funder with this name already exists."), "name")
+    changes = _apply(funder, {"name": name, "country": country, "website": website or None})
+    if changes:
+        record(actor, "funder.updated", funder, changes)
+
+
+def add_officer(actor: User, funder: Funder, email: str) -> FunderOfficer:
+    """Name the holder of an existing account as a programme officer of the funder."""
+    user = find_user_by_email(email)
+    if user is None:
+        raise OperationError(
+            _l("No account uses this e-mail address. Ask the officer to register first."),
+            "email",
+        )
+    existing = db.session.scalar(
+        select(FunderOfficer).where(
+            FunderOfficer.funder_id == funder.id, FunderOfficer.user_id == user.id
+        )
+    )
+    if existing is not None:
+        raise OperationError(_l("This person is already an officer of this funder."), "email")
+    officer = FunderOfficer(funder_id=funder.id, user_id=user.id)
+    db.session.add(officer)
+    db.session.flush()
+    record(actor, "funder.officer_added", funder, {"user_id": user.id})
+    return officer
+
+
+def remove_officer(actor: User, officer: FunderOfficer) -> None:
+    """Take a programme officer off a funder."""
+    record(actor, "funder.officer_removed", officer.funder, {"user_id": officer.user_id})
+    db.session.delete(officer)
+    db.session.flush()
+
+
+def _check_threshold(call: Call, threshold: Decimal | None) -> None:
+    if threshold is not None and not call.score_min <= threshold <= call.score_max:
+        raise OperationError(
+            _l(
+                "The threshold must lie on the call's scale, from %(low)s to %(high)s.",
+                low=_plain(call.score_min),
+                high=_plain(call.score_max),
+            ),
+            "threshold",
+        )
+
+
+def create_call(actor: User, funder: Funder, *, title: str, summary: str, **settings: Any) -> Call:
+    """A new draft call with its texts in the default language."""
+    call = Call(funder_id=funder.id, status=CallStatus.DRAFT, criteria=[])
+    _apply(call, {name: settings[name] for name in CALL_SETTINGS})
+    language = settings["default_language"]
+    call.title = {language: title.strip()}
+    call.summary = {language: summary.strip()}
+    call.description = {}
+    db.session.add(call)
+    db.session.flush()
+    record(
+        actor,
+        "call.created",
+        call,
+        {"funder_id": funder.id, **{name: _plain(settings[name]) for name in CALL_SETTINGS}},
+        call_id=call.id,
+    )
+    return call
+
+
+def update_call_settings(actor: User, call: Call, **settings: Any) -> dict[str, Any]:
+    """Change settings; the audit entry holds old and new values."""
+    changes = _apply(call, {name: settings[name] for name in CALL_SETTINGS})
+    for criterion in call.criteria:
+        _check_threshold(call, criterion.threshold)
+    if changes:
+        call.updated_at = utcnow()
+        record(actor, "call.updated", call, changes, call_id=call.id)
+    return changes
+
+
+def set_call_texts(
+    actor: User, call: Call, language: str, *, title: str, summary: str, description: str
+) -> None:
+    """The call's texts in one language; an empty field removes that version."""
+    changed = []
+    for field, value in (("title", title), ("summary", summary), ("description", description)):
+        versions = dict(getattr(call, field) or {})
+        value = value.strip()
+        if versions.get(language, "") != value:
+            changed.append(field)
+            if value:
+                versions[language] = value
+            else:
+                versions.pop(language, None)
+            setattr(call, field, versions)
+    if language == call.default_language and not (call.title or {}).get(language):
+        raise OperationError(_l("The default language needs a title."), "title")
+    if changed:
+        call.updated_at = utcnow()
+        record(
+            actor,
+            "call.texts_updated",
+            call,
+            {"language": language, "fields": changed},
+            call_id=call.id,
+        )
+
+
+def score_levels(call: Call) -> list[str]:
+    """Whole score levels of the call's scale, as strings ("0" .. "5")."""
+    low = int(call.score_min.to_integral_value(rounding="ROUND_CEILING"))
+    high = int(call.score_max.to_integral_value(rounding="ROUND_FLOOR"))
+    return [str(level) for level in range(low, high + 1)]
+
+
+def _criterion_texts(
+    criterion: Criterion, language: str, name: str, description: str, descriptors: dict[str, str]
+) -> list[str]:
+    changed = []
+    for field, value in (("name", name), ("description", description)):
+        versions = dict(getattr(criterion, field) or {})
+        if versions.get(language, "") != value.strip():
+            changed.append(field)
+            versions[language] = value.strip()
+            setattr(criterion, field, {k: v for k, v in versions.items() if v})
+    all_descriptors = {lang: dict(levels) for lang, levels in (criterion.descriptors or {}).items()}
+    mine = {level: text.strip() for level, text in descriptors.items() if text.strip()}
+    if all_descriptors.get(language, {}) != mine:
+        changed.append("descriptors")
+        all_descriptors[language] = mine
+        criterion.descriptors = {lang: lv for lang, lv in all_descriptors.items() if lv}
+    return changed
+
+
+def add_criterion(
+    actor: User,
+    call: Call,
+    *,
+    language: str,
+    weight: Decimal,
+    threshold: Decimal | None,
+    name: str,
+    description: str,
+    descriptors: dict[str, str],
+) -> Criterion:
+    """A new criterion at the end of the list."""
+    _check_threshold(call, threshold)
+    if language == call.default_language and not name.strip():
+        raise OperationError(
+            _l("Give the criterion a name in the call's default language."), "name"
+        )
+    criterion = Criterion(
+        call=call,
+        position=len(call.criteria),
+        weight=weight,
+        threshold=threshold,
+        name={},
+        description={},
+        descriptors={},
+    )
+    _criterion_texts(criterion, language, name, description, descriptors)
+    db.session.add(criterion)
+    db.session.flush()
+    record(
+        actor,
+        "call.criterion_added",
+        criterion,
+        {"weight": _plain(weight), "threshold": _plain(threshold)},
+        call_id=call.id,
+    )
+    return criterion
+
+
+def update_criterion(
+    actor: User,
+    criterion: Criterion,
+    *,
+    language: str,
+    weight: Decimal,
+    threshold: Decimal | None,
+    name: str,
+    description: str,
+    descriptors: dict[str, str],
+) -> None:
+    """Change a criterion's weight, threshold and its texts in one language."""
+    call = criterion.call
+    _check_threshold(call, threshold)
+    if language == call.default_language and not name.strip():
+        raise OperationError(
+            _l("Give the criterion a name in the call's default language."), "name"
+        )
+    changes = _apply(criterion, {"weight": weight, "threshold": threshold})
+    texts = _criterion_texts(criterion, language, name, description, descriptors)
+    if changes or texts:
+        record(
+            actor,
+            "call.criterion_updated",
+            criterion,
+            {**changes, "language": language, "texts": texts},
+            call_id=call.id,
+        )
+
+
+def remove_criterion(actor: User, criterion: Criterion) -> None:
+    """Delete a criterion of a draft call."""
+    call = criterion.call
+    if call.status != CallStatus.DRAFT:
+        raise OperationError(_l("Criteria of a published call cannot be removed."))
+    record(
+        actor,
+        "call.criterion_removed",
+        criterion,
+        {"weight": _plain(criterion.weight)},
+        call_id=call.id,
+    )
+    call.criteria.remove(criterion)
+    for position, other in enumerate(call.criteria):
+        other.position = position
+    db.session.flush()
+
+
+def publication_check(call: Call) -> list[Problem]:
+    """What still stops the call from being published."""
+    lang = call.default_language
+    return publication_problems(
+        CallFacts(
+            opens_at=call.opens_at,
+            closes_at=call.closes_at,
+            now=utcnow(),
+            has_title_in_default_language=bool((call.title or {}).get(lang)),
+            has_summary_in_default_language=bool((call.summary or {}).get(lang)),
+            criteria_weights=tuple(c.weight for c in call.criteria),
+            grant_min=call.grant_min,
+            grant_max=call.grant_max,
+            budget_envelope=call.budget_envelope,
+            artform_count=len(call.artforms or []),
+            language_count=len(call.languages or []),
+        )
+    )
+
+
+def publish_call(actor: User, call: Call) -> None:
+    """Publish a ready call: it appears on the public list and opens at its opening time."""
+    if call.status == CallStatus.PUBLISHED:
+        raise OperationError(_l("This call is already published."))
+    problems = publication_check(call)
+    if problems:
+        raise OperationError(_l("The call is not ready to be published."))
+    call.status = CallStatus.PUBLISHED
+    call.published_at = utcnow()
+    record(
+        actor,
+        "call.published",
+        call,
+        {
+            "title": pick_text(call.title, [call.default_language], call.default_language).text,
+            "closes_at": call.closes_at.isoformat(),
+        },
+        call_id=call.id,
+    )

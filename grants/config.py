@@ -1,0 +1,144 @@
+"""Configuration: defaults, overridden by ``GRANTS_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+# Interface languages with complete catalogs. Later locales join this list when their
+# catalogs are complete (see docs/translating.md).
+LANGUAGES = ["en", "fr", "ja"]
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    """Read ``GRANTS_<NAME>``, falling back to the bare ``<NAME>`` for common settings."""
+    return os.environ.get(f"GRANTS_{name}", os.environ.get(name, default))
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def default_database_url() -> str:
+    """SQLite in ``instance/grants.sqlite`` unless ``DATABASE_URL`` says otherwise."""
+    return f"sqlite:///{INSTANCE_DIR / 'grants.sqlite'}"
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "production"
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI = default_database_url()
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+    LANGUAGES = LANGUAGES
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "translations")
+
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "grants_session"
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+    REMEMBER_COOKIE_SECURE = True
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = 60 * 60 * 8
+
+    # Number of reverse proxies whose X-Forwarded-* headers are trusted. 0 = trust none,
+    # so a forged X-Forwarded-For cannot dodge the login rate limit.
+    TRUSTED_PROXIES = 0
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_LOGIN = "10 per minute;50 per hour"
+    RATELIMIT_HEADERS_ENABLED = True
+
+    MAIL_BACKEND = "smtp"  # "smtp" delivers; "log" writes to the log and keeps the outbox
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_DEFAULT_SENDER = "grants <no-reply@localhost>"
+    MAIL_DELIVER_INLINE = False
+    MAIL_MAX_ATTEMPTS = 8
+
+    PASSWORD_RESET_MAX_AGE = 60 * 60
+    PAGE_SIZE = 20
+    SITE_NAME = "grants"
+
+
+class DevelopmentConfig(Config):
+    """Local development: SQLite, mail written to the log, plain-http cookies."""
+
+    ENV_NAME = "development"
+    SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - replaced by GRANTS_SECRET_KEY outside dev
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    MAIL_BACKEND = "log"
+    MAIL_DELIVER_INLINE = True
+
+
+class TestingConfig(Config):
+    """The test suite: CSRF stays on, mail goes to the outbox only."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret"  # noqa: S105
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    MAIL_BACKEND = "log"
+    MAIL_DELIVER_INLINE = False
+    RATELIMIT_LOGIN = "1000 per minute"
+    SERVER_NAME = None
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "production": Config,
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+}
+
+
+def load_config(name: str | None = None) -> dict[str, Any]:
+    """Build the settings for ``name`` (or ``GRANTS_ENV``), then apply the environment."""
+    env_name = name or _env("ENV", "production") or "production"
+    base = CONFIGS.get(env_name)
+    if base is None:
+        raise RuntimeError(f"Unknown GRANTS_ENV {env_name!r}; use one of {sorted(CONFIGS)}")
+    settings = {key: getattr(base, key) for key in dir(base) if key.isupper()}
+    overrides: dict[str, Any] = {
+        "SECRET_KEY": _env("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL"),
+        "BABEL_DEFAULT_TIMEZONE": _env("TIMEZONE"),
+        "MAIL_BACKEND": _env("MAIL_BACKEND"),
+        "MAIL_SERVER": _env("MAIL_SERVER"),
+        "MAIL_USERNAME": _env("MAIL_USERNAME"),
+        "MAIL_PASSWORD": _env("MAIL_PASSWORD"),
+        "MAIL_DEFAULT_SENDER": _env("MAIL_DEFAULT_SENDER"),
+        "RATELIMIT_STORAGE_URI": _env("REDIS_URL"),
+    }
+    for key, value in overrides.items():
+        if value:
+            settings[key] = value
+    for key in ("MAIL_PORT", "TRUSTED_PROXIES"):
+        raw = _env(key)
+        if raw:
+            settings[key] = int(raw)
+    for key in ("MAIL_USE_TLS", "MAIL_USE_SSL", "MAIL_DELIVER_INLINE", "SESSION_COOKIE_SECURE"):
+        settings[key] = _bool(_env(key), settings[key])
+    url = settings["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    settings["SQLALCHEMY_DATABASE_URI"] = url
+    return settings

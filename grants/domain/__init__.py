@@ -1,0 +1,1 @@
+"""Pure computation: no Flask, no SQLAlchemy. Plain values in, plain values out."""

@@ -1,0 +1,52 @@
+"""Form pieces shared by every package."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
+
+from grants import i18n
+
+
+def choices(pairs: Any) -> list[SelectChoice]:
+    """WTForms choices from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class LocaleField(SelectField):
+    """Interface language, each named in its own language."""
+
+    def __init__(self, label: Any = None, **kwargs: Any) -> None:
+        super().__init__(label or _l("Language"), **kwargs)
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data not in current_app.config["LANGUAGES"]:
+            raise ValidationError(_l("Choose one of the listed languages."))
+
+    def set_choices(self) -> None:
+        """Fill the choices for this request."""
+        self.choices = choices(
+            (code, i18n.native_language_name(code)) for code in current_app.config["LANGUAGES"]
+        )
+
+
+class TimezoneField(SelectField):
+    """An IANA time zone such as Asia/Tokyo."""
+
+    def __init__(self, label: Any = None, **kwargs: Any) -> None:
+        super().__init__(label or _l("Time zone"), **kwargs)
+
+    def pre_validate(self, form: Any) -> None:
+        if not i18n.valid_timezone(self.data):
+            raise ValidationError(_l("Choose a time zone from the list."))
+
+    def set_choices(self) -> None:
+        """Fill the choices for this request."""
+        self.choices = choices(
+            (name, name.replace("_", " ")) for name in sorted(i18n.all_timezones())
+        )

@@ -1,0 +1,136 @@
+"""Locale and time zone selection, and Babel-based formatting helpers for templates."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
+
+from babel import Locale
+from babel.dates import format_datetime as babel_format_datetime
+from babel.numbers import format_currency, format_decimal, get_currency_precision
+from flask import current_app, request, session
+from flask_babel import get_locale, get_timezone
+from flask_login import current_user
+
+from grants.domain.countries import countries
+
+TZ_COOKIE = "grants_tz"
+
+
+def supported_locales() -> list[str]:
+    """Interface languages with complete catalogs."""
+    return list(current_app.config["LANGUAGES"])
+
+
+def select_locale() -> str:
+    """The user's setting, then ``?lang=`` kept in the session, then Accept-Language."""
+    languages = supported_locales()
+    if current_user.is_authenticated and current_user.locale in languages:
+        return str(current_user.locale)
+    chosen = session.get("lang")
+    if chosen in languages:
+        return str(chosen)
+    best = request.accept_languages.best_match(languages)
+    return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+@cache
+def all_timezones() -> frozenset[str]:
+    """IANA time zone names known to this system."""
+    return frozenset(available_timezones())
+
+
+def valid_timezone(name: str | None) -> bool:
+    """True for an IANA time zone name such as ``Asia/Tokyo``."""
+    return bool(name) and name in all_timezones()
+
+
+def select_timezone() -> str:
+    """The user's setting, then the browser's (set by a small script), then the default."""
+    if current_user.is_authenticated and valid_timezone(current_user.timezone):
+        return str(current_user.timezone)
+    browser = request.cookies.get(TZ_COOKIE)
+    if browser and valid_timezone(browser):
+        return browser
+    return str(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def locale_name() -> str:
+    """The current locale as a string such as ``ja``."""
+    return str(get_locale() or "en")
+
+
+def format_dt(value: datetime | None, tz: str | None = None, fmt: str = "medium") -> str:
+    """A timezone-aware datetime in ``tz`` (default: the reader's), in the reader's locale."""
+    if value is None:
+        return ""
+    zone = ZoneInfo(tz) if tz else ZoneInfo(str(get_timezone()))
+    return babel_format_datetime(value, format=fmt, tzinfo=zone, locale=locale_name()) + (
+        f" ({tz_label(zone, value)})"
+    )
+
+
+def tz_label(zone: ZoneInfo, value: datetime) -> str:
+    """The zone's name and UTC offset at that moment, e.g. ``Asia/Tokyo, UTC+09:00``."""
+    offset = value.astimezone(zone).strftime("%z")
+    return f"{zone.key}, UTC{offset[:3]}:{offset[3:]}"
+
+
+def format_money(amount: Decimal | None, currency: str) -> str:
+    """Money with the currency's symbol and decimals (JPY has none), in the reader's locale."""
+    if amount is None:
+        return ""
+    return format_currency(amount, currency, locale=locale_name())
+
+
+def format_number(value: Decimal | int | float) -> str:
+    """A number in the reader's locale."""
+    return format_decimal(value, locale=locale_name())
+
+
+def currency_precision(currency: str) -> int:
+    """Number of decimals the currency uses (ISO 4217 via CLDR)."""
+    return int(get_currency_precision(currency))
+
+
+def _locale() -> Locale:
+    return Locale.parse(locale_name())
+
+
+def country_name(code: str | None) -> str:
+    """A country's name in the reader's language, from CLDR."""
+    if not code:
+        return ""
+    return str(_locale().territories.get(code) or countries().get(code, code))
+
+
+def language_name(code: str | None) -> str:
+    """A language's name in the reader's language, from CLDR."""
+    if not code:
+        return ""
+    return str(_locale().languages.get(code, code))
+
+
+def currency_name(code: str) -> str:
+    """A currency's name in the reader's language, from CLDR."""
+    return str(_locale().currencies.get(code, code))
+
+
+def sort_key(text: str) -> str:
+    """A collation-like key (accents folded, case ignored) for long lists."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def country_choices() -> list[tuple[str, str]]:
+    """(code, localised name) for every country, sorted for the reader."""
+    pairs = [(code, country_name(code)) for code in countries()]
+    return sorted(pairs, key=lambda pair: sort_key(pair[1]))
+
+
+def native_language_name(code: str) -> str:
+    """A language's name in that language (for the language picker)."""
+    return str(Locale.parse(code).get_display_name(code) or code)

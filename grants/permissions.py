@@ -1,0 +1,113 @@
+"""Every access rule in one place. Each rule returns a plain bool."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from flask import abort, request
+from sqlalchemy import select
+
+from grants.extensions import db
+
+if TYPE_CHECKING:
+    from grants.calls.models import Call, Funder
+
+log = logging.getLogger("grants.access")
+
+
+def _authenticated(user: Any) -> bool:
+    return bool(user is not None and getattr(user, "is_authenticated", False))
+
+
+def is_admin(user: Any) -> bool:
+    """Site administrator."""
+    return _authenticated(user) and bool(user.is_admin)
+
+
+def officer_funder_ids(user: Any) -> set[int]:
+    """Funders the user is a programme officer of (cached on the user for the request)."""
+    if not _authenticated(user):
+        return set()
+    cached: set[int] | None = getattr(user, "_officer_funder_ids", None)
+    if cached is None:
+        from grants.calls.models import FunderOfficer
+
+        cached = set(
+            db.session.scalars(
+                select(FunderOfficer.funder_id).where(FunderOfficer.user_id == user.id)
+            )
+        )
+        user._officer_funder_ids = cached
+    return cached
+
+
+def is_officer(user: Any) -> bool:
+    """Programme officer of at least one funder."""
+    return bool(officer_funder_ids(user))
+
+
+def is_officer_of(user: Any, funder: Funder) -> bool:
+    """Programme officer of this funder."""
+    return funder.id in officer_funder_ids(user)
+
+
+def can_manage_funders(user: Any) -> bool:
+    """Create funders and name their officers."""
+    return is_admin(user)
+
+
+def can_view_outbox(user: Any) -> bool:
+    """Read the e-mail outbox (operators and the demo)."""
+    return is_admin(user)
+
+
+def can_view_audit_log(user: Any) -> bool:
+    """Read the whole audit log and its verification."""
+    return is_admin(user)
+
+
+def can_create_call(user: Any, funder: Funder) -> bool:
+    """Create a call for this funder."""
+    return is_officer_of(user, funder)
+
+
+def can_manage_call(user: Any, call: Call) -> bool:
+    """Edit, translate and publish a call."""
+    return call.funder_id in officer_funder_ids(user)
+
+
+def can_view_call(user: Any, call: Call) -> bool:
+    """Read a call's public page: anyone once published, its officers before."""
+    return call.status == "published" or can_manage_call(user, call)
+
+
+def can_use_officer_area(user: Any) -> bool:
+    """Open the programme officer's dashboard."""
+    return is_officer(user)
+
+
+def can_manage_account(user: Any) -> bool:
+    """Change one's own preferences and password."""
+    return _authenticated(user)
+
+
+def require(allowed: bool, *, hide: bool = False) -> None:
+    """Abort with 403 (or 404 when ``hide``: the object's existence is not revealed)."""
+    if allowed is True:
+        return
+    deny(404 if hide else 403)
+
+
+def deny(status: int = 403) -> NoReturn:
+    """Log a refused access and abort."""
+    from flask_login import current_user
+
+    log.warning(
+        "access refused: user=%s endpoint=%s path=%s status=%s",
+        getattr(current_user, "id", None) if _authenticated(current_user) else "anonymous",
+        request.endpoint,
+        request.path,
+        status,
+    )
+    abort(status)

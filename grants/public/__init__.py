@@ -1,0 +1,1 @@
+"""Pages for everyone: open calls, call pages, the language picker."""
