@@ -89,7 +89,7 @@ def audit_verify() -> None:
 
 def _babel(*args: str) -> None:
     pybabel = Path(sys.executable).parent / "pybabel"
-    subprocess.run([str(pybabel), *args], check=True, cwd=PROJECT_ROOT)  # noqa: S603
+    subprocess.run([str(pybabel), "-q", *args], check=True, cwd=PROJECT_ROOT)  # noqa: S603
 
 
 POT = "translations/messages.pot"
@@ -110,7 +110,7 @@ def translate_extract() -> None:
         "grants",
         "-o",
         POT,
-        "grants",
+        ".",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from flask import abort, request
+from flask import abort, g, request
 from sqlalchemy import select
 
 from grants.extensions import db
@@ -26,20 +26,19 @@ def is_admin(user: Any) -> bool:
 
 
 def officer_funder_ids(user: Any) -> set[int]:
-    """Funders the user is a programme officer of (cached on the user for the request)."""
+    """Funders the user is a programme officer of (looked up once per request)."""
     if not _authenticated(user):
         return set()
-    cached: set[int] | None = getattr(user, "_officer_funder_ids", None)
-    if cached is None:
+    cache: dict[int, set[int]] = g.setdefault("officer_funder_ids", {})
+    if user.id not in cache:
         from grants.calls.models import FunderOfficer
 
-        cached = set(
+        cache[user.id] = set(
             db.session.scalars(
                 select(FunderOfficer.funder_id).where(FunderOfficer.user_id == user.id)
             )
         )
-        user._officer_funder_ids = cached
-    return cached
+    return cache[user.id]
 
 
 def is_officer(user: Any) -> bool:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import create_engine, event, text
@@ -75,9 +75,24 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """The application, on a database migrated once for the whole run."""
     root = tmp_path_factory.mktemp("db")
     application = make_app(database_url(str(root)))
+    application.test_client_class = IsolatedClient
     yield application
     with application.app_context():
         db.engine.dispose()
+
+
+ORIGINAL_SESSION: dict[str, Any] = {}
+
+
+@pytest.fixture
+def real_sessions() -> Iterator[None]:
+    """Flask-SQLAlchemy's own sessions, for tests that run their own app and database."""
+    swapped = db.session
+    db.session = ORIGINAL_SESSION["session"]
+    try:
+        yield
+    finally:
+        db.session = swapped
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +101,7 @@ def _session(app: Flask) -> Iterator[None]:
     with app.app_context():
         connection = db.engine.connect()
         transaction = connection.begin()
-        original = db.session
+        original = ORIGINAL_SESSION.setdefault("session", db.session)
         # A plain SQLAlchemy session: Flask-SQLAlchemy's own would pick the engine, not
         # this connection. Scoped per app context like Flask-SQLAlchemy's.
         factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
@@ -99,6 +114,21 @@ def _session(app: Flask) -> Iterator[None]:
             db.session = original
             transaction.rollback()
             connection.close()
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose requests do not share ``g`` with the test or each other.
+
+    Tests hold an app context (for the database session); Flask reuses it for requests,
+    so without this, ``g`` (Flask-Login's current user, the CSRF token) would leak.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        g.__dict__.clear()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            g.__dict__.clear()
 
 
 @pytest.fixture

@@ -28,7 +28,14 @@ def actor_label(actor: User | str | None) -> str:
     return f"user:{actor.id}"
 
 
+def _unproxy(value: Any) -> Any:
+    # Routes may hand over Flask-Login's current_user proxy; record the real object.
+    getter = getattr(value, "_get_current_object", None)
+    return getter() if callable(getter) else value
+
+
 def _subject_ref(subject: Any) -> tuple[str, str]:
+    subject = _unproxy(subject)
     if isinstance(subject, tuple):
         kind, ident = subject
         return str(kind), str(ident)
@@ -45,6 +52,7 @@ def record(
     call_id: int | None = None,
 ) -> AuditEntry:
     """Append one entry to the chain inside the caller's transaction."""
+    actor = _unproxy(actor)
     subject_type, subject_id = _subject_ref(subject)
     session = db.session
     if session.get_bind().dialect.name == "postgresql":

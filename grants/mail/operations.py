@@ -47,8 +47,8 @@ def _send_smtp(message: OutboxMessage) -> None:
     email["To"] = message.recipient
     email["Subject"] = message.subject
     email["Message-ID"] = make_msgid(domain="grants.local")
+    email.set_content(message.body)  # clears Content-* headers, so the language goes after
     email["Content-Language"] = message.locale
-    email.set_content(message.body)
     smtp_cls = smtplib.SMTP_SSL if cfg["MAIL_USE_SSL"] else smtplib.SMTP
     with smtp_cls(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=20) as smtp:
         if cfg["MAIL_USE_TLS"]:

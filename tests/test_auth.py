@@ -1,0 +1,243 @@
+"""Accounts: registration, sign-in, sessions, password reset and change, rate limits."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import select
+
+from grants.auth.models import User
+from grants.extensions import db
+from grants.mail.models import OutboxMessage
+from tests.conftest import PASSWORD, csrf_token, login, make_user, post
+
+
+def register(client, **overrides):
+    """Submit the registration form."""
+    data = {
+        "name": "Mai Nguyen",
+        "email": "Mai@Example.org",
+        "password": "a long enough pass",
+        "confirm": "a long enough pass",
+        "locale": "fr",
+        "timezone": "Asia/Ho_Chi_Minh",
+    }
+    data.update(overrides)
+    return post(client, "/register", data)
+
+
+def test_register_creates_an_argon2_account_and_signs_in(client):
+    """The account stores an argon2id hash, the chosen language and time zone."""
+    response = register(client)
+    assert response.status_code == 302
+    user = db.session.scalar(select(User).where(User.email == "mai@example.org"))
+    assert user is not None
+    assert user.password_hash.startswith("$argon2id$")
+    assert PasswordHasher().verify(user.password_hash, "a long enough pass")
+    assert (user.locale, user.timezone) == ("fr", "Asia/Ho_Chi_Minh")
+    page = client.get("/").get_data(as_text=True)
+    assert "Se déconnecter" in page  # signed in, and the interface follows the setting
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"email": "not-an-email"}, "email", "Invalid email address."),
+        ({"password": "short", "confirm": "short"}, "password", "Use between 12 and 128"),
+        ({"confirm": "something else!!"}, "confirm", "The two passwords differ."),
+        ({"timezone": "Mars/Olympus"}, "timezone", "Choose a time zone from the list."),
+        ({"locale": "xx"}, "locale", "Choose one of the listed languages."),
+        ({"name": ""}, "name", "This field is required."),
+    ],
+)
+def test_register_rejects_bad_input_and_keeps_what_was_typed(client, overrides, field, message):
+    """Each error sits next to its field; the other values stay in the form."""
+    response = register(client, **overrides)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert message in page
+    assert f'id="{field}-error"' in page
+    assert 'aria-invalid="true"' in page
+    if field != "name":
+        assert 'value="Mai Nguyen"' in page
+    assert db.session.scalar(select(User).where(User.email == "mai@example.org")) is None
+
+
+def test_register_refuses_a_taken_email_case_insensitively(client):
+    """One account per address, whatever the case."""
+    make_user("mai@example.org")
+    page = register(client).get_data(as_text=True)
+    assert "An account with this e-mail address already exists." in page
+
+
+def test_login_rotates_the_session_and_logout_clears_it(client):
+    """Nothing planted before sign-in survives it; sign-out empties the session."""
+    user = make_user()
+    with client.session_transaction() as session:
+        session["planted"] = "attacker"
+        session["lang"] = "ja"
+    login(client, user)
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session["lang"] == "ja"
+        assert session["_user_id"] == f"{user.id}:1"
+    post(client, "/logout")
+    with client.session_transaction() as session:
+        assert "_user_id" not in session
+
+
+def test_login_with_a_wrong_password_says_so_without_revealing_accounts(client):
+    """Same message for an unknown e-mail and a wrong password."""
+    make_user()
+    wrong = post(client, "/login", {"email": "user@example.org", "password": "nope"})
+    unknown = post(client, "/login", {"email": "nobody@example.org", "password": "nope"})
+    message = "The e-mail address or the password is not correct."
+    assert message in wrong.get_data(as_text=True)
+    assert message in unknown.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("/account", "/account"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+    ],
+)
+def test_next_redirects_only_within_the_site(client, target, expected):
+    """``next=`` never leads off the site."""
+    user = make_user()
+    response = post(client, "/login", {"email": user.email, "password": PASSWORD, "next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == expected
+
+
+def test_change_password_ends_other_sessions_but_keeps_this_one(app, client):
+    """A second browser is signed out; this one stays signed in."""
+    user = make_user()
+    other = app.test_client()
+    login(client, user)
+    login(other, user)
+    assert other.get("/account").status_code == 200
+    response = post(
+        client,
+        "/account/password",
+        {
+            "current": PASSWORD,
+            "password": "a brand new password",
+            "confirm": "a brand new password",
+        },
+    )
+    assert response.status_code == 302
+    assert client.get("/account").status_code == 200
+    assert other.get("/account").status_code == 302  # sent to the login page
+
+
+def test_change_password_checks_the_current_one(client):
+    """A wrong current password changes nothing."""
+    user = make_user()
+    login(client, user)
+    page = post(
+        client,
+        "/account/password",
+        {
+            "current": "wrong password!",
+            "password": "a brand new password",
+            "confirm": "a brand new password",
+        },
+    ).get_data(as_text=True)
+    assert "Your current password is not correct." in page
+    assert PasswordHasher().verify(user.password_hash, PASSWORD)
+
+
+def _reset_link(body: str) -> str:
+    match = re.search(r"http://localhost(/reset-password/\S+)", body)
+    assert match, body
+    return match.group(1)
+
+
+def test_password_reset_by_emailed_token_is_single_use(client):
+    """The e-mailed link sets a new password once, in the user's language."""
+    user = make_user(locale="fr")
+    post(client, "/reset-password", {"email": "USER@example.org"})
+    message = db.session.scalars(select(OutboxMessage)).one()
+    assert message.recipient == "user@example.org"
+    assert message.locale == "fr"
+    assert "mot de passe" in message.subject.lower()
+    link = _reset_link(message.body)
+    response = post(client, link, {"password": "completely new pw", "confirm": "completely new pw"})
+    assert response.status_code == 302
+    login(client, user, "completely new pw")
+    again = client.get(link, follow_redirects=True).get_data(as_text=True)
+    assert "already been used" in again or "déjà été utilisé" in again
+
+
+def test_password_reset_for_an_unknown_email_sends_nothing(client):
+    """Same answer, no e-mail: accounts are not revealed."""
+    response = post(
+        client, "/reset-password", {"email": "ghost@example.org"}, follow_redirects=True
+    )
+    assert "If an account uses this address" in response.get_data(as_text=True)
+    assert db.session.scalars(select(OutboxMessage)).all() == []
+
+
+def test_expired_or_forged_reset_tokens_are_refused(app, client):
+    """A token past its age or with a bad signature leads back to the request form."""
+    user = make_user()
+    from grants.auth.operations import make_reset_token
+
+    with app.test_request_context():
+        token = make_reset_token(user)
+    forged = client.get(f"/reset-password/{token}x", follow_redirects=True)
+    assert "This reset link is not valid." in forged.get_data(as_text=True)
+    app.config["PASSWORD_RESET_MAX_AGE"] = -1
+    try:
+        expired = client.get(f"/reset-password/{token}", follow_redirects=True)
+    finally:
+        app.config["PASSWORD_RESET_MAX_AGE"] = 3600
+    assert "This reset link has expired." in expired.get_data(as_text=True)
+
+
+def test_login_is_rate_limited_per_address(app, client):
+    """After the limit, further attempts get 429 even with the right password."""
+    user = make_user()
+    app.config["RATELIMIT_LOGIN"] = "3 per minute"
+    try:
+        for _ in range(3):
+            post(client, "/login", {"email": user.email, "password": "wrong"})
+        response = post(client, "/login", {"email": user.email, "password": PASSWORD})
+    finally:
+        app.config["RATELIMIT_LOGIN"] = "1000 per minute"
+    assert response.status_code == 429
+
+
+def test_forged_forwarded_for_does_not_dodge_the_limit(app, client):
+    """Without a configured proxy, X-Forwarded-For is ignored by the limiter."""
+    make_user()
+    app.config["RATELIMIT_LOGIN"] = "3 per minute"
+    token = csrf_token(client)
+    statuses = []
+    try:
+        for n in range(5):
+            response = client.post(
+                "/login",
+                data={"csrf_token": token, "email": f"a{n}@example.org", "password": "x"},
+                headers={"X-Forwarded-For": f"10.0.0.{n}"},
+            )
+            statuses.append(response.status_code)
+    finally:
+        app.config["RATELIMIT_LOGIN"] = "1000 per minute"
+    assert statuses[-1] == 429, statuses
+
+
+def test_preferences_change_language_and_time_zone(client):
+    """The account page saves language and time zone and the pages follow them."""
+    user = make_user()
+    login(client, user)
+    post(client, "/account", {"name": "New Name", "locale": "ja", "timezone": "Asia/Tokyo"})
+    assert (user.name, user.locale, user.timezone) == ("New Name", "ja", "Asia/Tokyo")
+    assert "ログアウト" in client.get("/account").get_data(as_text=True)
