@@ -35,7 +35,7 @@ def funders() -> str:
             select(FunderOfficer.funder_id, func.count())
             .where(FunderOfficer.funder_id.in_([f.id for f in page.items]))
             .group_by(FunderOfficer.funder_id)
-        ).tuples()
+        ).tuples().all()
     )
     return render_template("admin/funders.html", page=page, counts=counts)
 
@@ -123,7 +123,7 @@ def add_officer(funder_id: int) -> Response | str:
         funder=funder,
         officer_form=form,
         remove_form=ConfirmForm(),
-    ), 400
+    )
 
 
 @bp.route("/funders/<int:funder_id>/officers/<int:officer_id>/remove", methods=["POST"])

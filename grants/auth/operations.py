@@ -20,14 +20,26 @@ from grants.extensions import db
 from grants.mail.operations import queue_mail
 from grants.types import utcnow
 
-_hasher = PasswordHasher()
-# Verified against when the e-mail is unknown, so timing does not reveal accounts.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+_hashers: dict[tuple[int, int, int], tuple[PasswordHasher, str]] = {}
+
+
+def _hasher_and_dummy() -> tuple[PasswordHasher, str]:
+    """The argon2id hasher with the configured cost, and a dummy hash made with it.
+
+    The dummy is verified against when the e-mail is unknown, so the time taken does
+    not reveal which accounts exist.
+    """
+    cfg = current_app.config
+    key = (cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"], cfg["ARGON2_PARALLELISM"])
+    if key not in _hashers:
+        hasher = PasswordHasher(time_cost=key[0], memory_cost=key[1], parallelism=key[2])
+        _hashers[key] = (hasher, hasher.hash("not-a-real-password"))
+    return _hashers[key]
 
 
 def hash_password(password: str) -> str:
     """An argon2id hash."""
-    return _hasher.hash(password)
+    return _hasher_and_dummy()[0].hash(password)
 
 
 def normalise_email(email: str) -> str:
@@ -75,16 +87,17 @@ def register_user(
 
 def authenticate(email: str, password: str) -> User | None:
     """The user when the password matches (rehashing old parameters), else None."""
+    hasher, dummy = _hasher_and_dummy()
     user = find_user_by_email(email)
     if user is None or not user.active:
         with contextlib.suppress(VerificationError):
-            _hasher.verify(_DUMMY_HASH, password)
+            hasher.verify(dummy, password)
         return None
     try:
-        _hasher.verify(user.password_hash, password)
+        hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     record(user, "user.logged_in", user)
@@ -155,7 +168,7 @@ def _set_password(user: User, new_password: str) -> None:
 def change_password(user: User, current_password: str, new_password: str) -> None:
     """Change the password after checking the current one; other sessions end."""
     try:
-        _hasher.verify(user.password_hash, current_password)
+        _hasher_and_dummy()[0].verify(user.password_hash, current_password)
     except (VerificationError, InvalidHashError) as exc:
         raise OperationError(_l("Your current password is not correct."), "current") from exc
     _set_password(user, new_password)
