@@ -100,6 +100,7 @@ def register_template_helpers(app: Flask) -> None:
         number=i18n.format_number,
         country=i18n.country_name,
         language=i18n.language_name,
+        list_text=i18n.format_list_text,
     )
     from grants.calls.operations import score_levels
     from grants.labels import ARTFORM_LABELS, PHASE_LABELS, label
@@ -108,7 +109,9 @@ def register_template_helpers(app: Flask) -> None:
         locale_name=i18n.locale_name,
         native_language_name=i18n.native_language_name,
         phase_label=lambda call: label(PHASE_LABELS, call.phase()),
-        artform_names=lambda codes: ", ".join(label(ARTFORM_LABELS, c) for c in codes or []),
+        artform_names=lambda codes: i18n.format_list_text(
+            label(ARTFORM_LABELS, c) for c in codes or []
+        ),
         criterion_levels=score_levels,
     )
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
+from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
 from babel.dates import format_datetime as babel_format_datetime
+from babel.lists import format_list as babel_format_list
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from flask import current_app, request, session
 from flask_babel import get_locale, get_timezone
@@ -94,6 +97,11 @@ def format_number(value: Decimal | int | float) -> str:
 def currency_precision(currency: str) -> int:
     """Number of decimals the currency uses (ISO 4217 via CLDR)."""
     return int(get_currency_precision(currency))
+
+
+def format_list_text(items: Iterable[Any]) -> str:
+    """A list in the reader's language: "a, b and c", "a、b、c"."""
+    return str(babel_format_list([str(item) for item in items], locale=locale_name()))
 
 
 def _locale() -> Locale:

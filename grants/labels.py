@@ -38,7 +38,7 @@ PROBLEM_LABELS: dict[str, Any] = {
     Problem.ALREADY_CLOSED: _l("The closing time has already passed."),
     Problem.NO_CRITERIA: _l("Add at least one assessment criterion."),
     Problem.ZERO_WEIGHT: _l("Every criterion needs a weight above zero."),
-    Problem.GRANT_RANGE: _l("The smallest grant must not exceed the largest grant."),
+    Problem.GRANT_RANGE: _l("The largest grant must not be below the smallest."),
     Problem.ENVELOPE_TOO_SMALL: _l("The budget envelope must cover at least the largest grant."),
     Problem.NO_ARTFORMS: _l("Choose at least one artform."),
     Problem.NO_LANGUAGES: _l("Choose at least one language for applications."),

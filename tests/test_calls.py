@@ -62,7 +62,7 @@ def test_admin_creates_a_funder_and_names_an_officer(client):
     funder = db.session.scalar(select(Funder).where(Funder.name == "Mekong Arts"))
     assert response.headers["Location"] == f"/admin/funders/{funder.id}"
     unknown = post(client, f"/admin/funders/{funder.id}/officers", {"email": "nobody@x.org"})
-    assert "Ask the officer to register first." in unknown.get_data(as_text=True)
+    assert "Ask this person to create an account first." in unknown.get_data(as_text=True)
     post(client, f"/admin/funders/{funder.id}/officers", {"email": "FUTURE@example.org"})
     link = db.session.scalar(select(FunderOfficer).where(FunderOfficer.user_id == future.id))
     assert link.funder_id == funder.id
@@ -119,9 +119,9 @@ def test_officer_creates_a_call_in_its_time_zone(officer_client, world):
         ),
         ({"grant_min": "60000"}, "grant_max", "The largest grant must not be below the smallest."),
         ({"budget_envelope": "100"}, "budget_envelope", "must cover at least the largest grant"),
-        ({"currency": "JPY", "grant_min": "5000.50"}, "grant_min", "JPY amounts have at most 0"),
+        ({"currency": "JPY", "grant_min": "5000.50"}, "grant_min", "JPY amounts are whole numbers"),
         ({"reference_prefix": "rr-1"}, "reference_prefix", "Use 2 to 12 capital letters"),
-        ({"score_max": "4.75"}, "score_max", "whole number of steps"),
+        ({"score_max": "4.75"}, "score_max", "whole number of score steps"),
         ({"grant_max": "lots"}, "grant_max", "Not a valid decimal value."),
         ({"timezone": "Nowhere/Town"}, "timezone", "Choose a time zone from the list."),
     ],

@@ -35,7 +35,9 @@ def funders() -> str:
             select(FunderOfficer.funder_id, func.count())
             .where(FunderOfficer.funder_id.in_([f.id for f in page.items]))
             .group_by(FunderOfficer.funder_id)
-        ).tuples().all()
+        )
+        .tuples()
+        .all()
     )
     return render_template("admin/funders.html", page=page, counts=counts)
 

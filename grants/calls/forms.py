@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -205,7 +206,9 @@ class CallSettingsForm(FlaskForm):
             raise ValidationError(_l("The highest score must be above the lowest."))
         steps = (field.data - self.score_min.data) / Decimal(self.score_step.data or "1")
         if steps != steps.to_integral_value():
-            raise ValidationError(_l("The scale must be a whole number of steps."))
+            raise ValidationError(
+                _l("From the lowest to the highest score must be a whole number of score steps.")
+            )
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
@@ -213,16 +216,23 @@ class CallSettingsForm(FlaskForm):
             places = i18n.currency_precision(self.currency.data)
             for field in (self.budget_envelope, self.grant_min, self.grant_max):
                 if field.data is not None and -field.data.as_tuple().exponent > places:
-                    field.errors = [
-                        *field.errors,
-                        _l(
-                            "%(currency)s amounts have at most %(places)d decimals.",
-                            currency=self.currency.data,
-                            places=places,
-                        ),
-                    ]
+                    field.errors = [*field.errors, decimals_message(self.currency.data, places)]
                     ok = False
         return ok
+
+
+def decimals_message(currency: str, places: int) -> str:
+    """The error for an amount with more decimals than its currency has."""
+    if places == 0:
+        return gettext(
+            "%(currency)s amounts are whole numbers: leave out the decimals.", currency=currency
+        )
+    return ngettext(
+        "%(currency)s amounts have at most %(num)d decimal.",
+        "%(currency)s amounts have at most %(num)d decimals.",
+        places,
+        currency=currency,
+    )
 
 
 class CallCreateForm(CallSettingsForm):

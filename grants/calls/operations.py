@@ -76,7 +76,7 @@ def add_officer(actor: User, funder: Funder, email: str) -> FunderOfficer:
     user = find_user_by_email(email)
     if user is None:
         raise OperationError(
-            _l("No account uses this e-mail address. Ask the officer to register first."),
+            _l("No account uses this e-mail address. Ask this person to create an account first."),
             "email",
         )
     existing = db.session.scalar(
