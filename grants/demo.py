@@ -18,21 +18,21 @@ DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed for the demo on purpose
 DEMO_LOGINS = {
     "password": DEMO_PASSWORD,
     "accounts": {
-        "administrator": "admin@demo.grants.test",
-        "programme officer": "officer@demo.grants.test",
-        "second officer": "officer2@demo.grants.test",
-        "applicant (Japan)": "aiko@demo.grants.test",
-        "applicant (Czechia)": "jana@demo.grants.test",
-        "applicant (Thailand)": "somchai@demo.grants.test",
+        "administrator": "admin@demo.example.org",
+        "programme officer": "officer@demo.example.org",
+        "second officer": "officer2@demo.example.org",
+        "applicant (Japan)": "aiko@demo.example.org",
+        "applicant (Czechia)": "jana@demo.example.org",
+        "applicant (Thailand)": "somchai@demo.example.org",
     },
 }
 _PEOPLE = {
-    "admin@demo.grants.test": ("Ada Admin", "en", "Europe/Amsterdam", True),
-    "officer@demo.grants.test": ("Olivia Officer", "en", "Europe/Berlin", False),
-    "officer2@demo.grants.test": ("Oskar Zweit", "fr", "Europe/Paris", False),
-    "aiko@demo.grants.test": ("Aiko Tanaka", "ja", "Asia/Tokyo", False),
-    "jana@demo.grants.test": ("Jana Nováková", "en", "Europe/Prague", False),
-    "somchai@demo.grants.test": ("Somchai Srisuk", "en", "Asia/Bangkok", False),
+    "admin@demo.example.org": ("Ada Admin", "en", "Europe/Amsterdam", True),
+    "officer@demo.example.org": ("Olivia Officer", "en", "Europe/Berlin", False),
+    "officer2@demo.example.org": ("Oskar Zweit", "fr", "Europe/Paris", False),
+    "aiko@demo.example.org": ("Aiko Tanaka", "ja", "Asia/Tokyo", False),
+    "jana@demo.example.org": ("Jana Nováková", "en", "Europe/Prague", False),
+    "somchai@demo.example.org": ("Somchai Srisuk", "en", "Asia/Bangkok", False),
 }
 
 FUND_TITLE = {
@@ -106,8 +106,8 @@ def load_demo() -> bool:
     if db.session.scalar(select(Funder.id).where(Funder.name == "Asia-Europe Culture Foundation")):
         return False
     users = {email: _user(email) for email in _PEOPLE}
-    admin = users["admin@demo.grants.test"]
-    officer = users["officer@demo.grants.test"]
+    admin = users["admin@demo.example.org"]
+    officer = users["officer@demo.example.org"]
     funder = call_ops.create_funder(
         admin,
         name="Asia-Europe Culture Foundation",
@@ -115,11 +115,11 @@ def load_demo() -> bool:
         website="https://example.org/aecf",
     )
     call_ops.add_officer(admin, funder, officer.email)
-    call_ops.add_officer(admin, funder, "officer2@demo.grants.test")
+    call_ops.add_officer(admin, funder, "officer2@demo.example.org")
     other = call_ops.create_funder(
         admin, name="Nordic-Mekong Arts Council", country="SE", website=None
     )
-    call_ops.add_officer(admin, other, "officer2@demo.grants.test")
+    call_ops.add_officer(admin, other, "officer2@demo.example.org")
 
     now = utcnow().replace(second=0, microsecond=0)
     common = {

@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
@@ -55,8 +56,8 @@ def select_timezone() -> str:
     """The user's setting, then the browser's (set by a small script), then the default."""
     if current_user.is_authenticated and valid_timezone(current_user.timezone):
         return str(current_user.timezone)
-    browser = request.cookies.get(TZ_COOKIE)
-    if browser and valid_timezone(browser):
+    browser = unquote(request.cookies.get(TZ_COOKIE, ""))
+    if valid_timezone(browser):
         return browser
     return str(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 

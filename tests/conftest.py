@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from grants.app import create_app
+from grants.config import PROJECT_ROOT
 from grants.extensions import db, limiter
 from grants.types import utcnow
 
@@ -57,6 +58,27 @@ def reset_database(url: str) -> None:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+def compile_translations() -> None:
+    """Build missing or stale .mo catalogs from the .po files, as ``make`` does."""
+    from babel.messages import mofile, pofile
+
+    for po_path in sorted((PROJECT_ROOT / "translations").glob("*/LC_MESSAGES/messages.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po_file:
+            catalog = pofile.read_po(po_file)
+        partial = mo_path.with_name(f"messages.{os.getpid()}.mo.part")
+        with partial.open("wb") as mo_file:
+            mofile.write_mo(mo_file, catalog)
+        partial.replace(mo_path)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Catalogs first: Flask-Babel caches them for every app once loaded."""
+    compile_translations()
 
 
 def make_app(url: str, **overrides: Any) -> Flask:

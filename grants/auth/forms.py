@@ -73,9 +73,10 @@ class RegisterForm(_WithChoices):
 class LoginForm(FlaskForm):
     """Sign in."""
 
+    # No format check at sign-in: an unknown address simply does not match.
     email = EmailField(
         _l("E-mail address"),
-        validators=[DataRequired(), Email()],
+        validators=[DataRequired()],
         render_kw={"autocomplete": "username"},
     )
     password = PasswordField(

@@ -20,7 +20,7 @@ from typing import Any
 
 import axe_playwright_python
 import pytest
-from babel.messages import mofile, pofile
+from babel.messages import pofile
 from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from sqlalchemy import select, update
@@ -29,7 +29,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from grants import demo
 from grants.auth.models import User
 from grants.calls.models import Call
-from grants.extensions import babel, db
+from grants.extensions import db
 from tests.conftest import make_app
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -68,6 +68,9 @@ def _install_chromium() -> str:
     for command in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium"]):
         try:
             subprocess.run(command, check=True, capture_output=True, env=env, timeout=1800)
+        except subprocess.CalledProcessError as exc:
+            output = (exc.stderr or b"").decode(errors="replace").strip().splitlines()
+            return f"`{' '.join(command)}` failed: {exc}; " + " ".join(output[-3:])
         except (OSError, subprocess.SubprocessError) as exc:
             return f"`{' '.join(command)}` failed: {exc}"
     return ""
@@ -97,7 +100,6 @@ class _Playwright:
     tests could not call ``asyncio.run``.
     """
 
-    executable: str | None = None
     driver: Playwright | None = None
     instance: Browser | None = None
 
@@ -169,23 +171,6 @@ class _QuietHandler(WSGIRequestHandler):
         """No access log in the test output."""
 
 
-def _compile_translations() -> bool:
-    """Build stale or missing .mo catalogs from the .po files, as ``make translations`` does."""
-    built = False
-    for po_path in sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")):
-        mo_path = po_path.with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-            continue
-        with po_path.open("rb") as po_file:
-            catalog = pofile.read_po(po_file)
-        partial = mo_path.with_name(f"messages.{os.getpid()}.mo.part")
-        with partial.open("wb") as mo_file:
-            mofile.write_mo(mo_file, catalog, use_fuzzy=True)
-        partial.replace(mo_path)
-        built = True
-    return built
-
-
 @pytest.fixture(autouse=True)
 def _session() -> Iterator[None]:
     """Replaces tests/conftest.py's fixture of that name for the browser tests.
@@ -199,9 +184,6 @@ def _session() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The real app with the demo data, on its own SQLite file and a free port."""
-    if _compile_translations():
-        # Flask-Babel caches catalogs per locale for every app: drop any loaded before.
-        babel.domain_instance.cache.clear()
     root = tmp_path_factory.mktemp("browser-db")
     app = make_app(f"sqlite:///{root}/browser.sqlite")
     with app.app_context():
@@ -251,9 +233,13 @@ def _failed(node: pytest.Item) -> bool:
     )
 
 
+def _artifact_stem(node: pytest.Item) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", node.nodeid).strip("_")
+
+
 def _screenshot(node: pytest.Item, contexts: list[BrowserContext]) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", node.nodeid).strip("_")
+    stem = _artifact_stem(node)
     pages = [page for context in contexts for page in context.pages]
     for number, page in enumerate(pages, start=1):
         suffix = f"-{number}" if len(pages) > 1 else ""
@@ -269,6 +255,9 @@ def new_page(
 ) -> Iterator[Callable[..., Page]]:
     """``new_page(bypass_csp=False)``: a page in a fresh context (English, Europe/Paris)."""
     contexts: list[BrowserContext] = []
+    stem = _artifact_stem(request.node)
+    for stale in [*ARTIFACTS.glob(f"{stem}.png"), *ARTIFACTS.glob(f"{stem}-*.png")]:
+        stale.unlink()  # a screenshot from an earlier run would mislead
 
     def make(*, bypass_csp: bool = False) -> Page:
         context = browser.new_context(
@@ -338,7 +327,8 @@ def choose_language(page: Page, lang: str) -> None:
     """Switch the interface language with the picker in the header."""
     picker = page.locator("form.language-picker")
     picker.locator("select").select_option(lang)
-    picker.get_by_role("button").click()
+    with page.expect_event("load"):  # the page comes back at the same address
+        picker.get_by_role("button").click()
     expect(page.locator("html")).to_have_attribute("lang", lang)
 
 
@@ -363,7 +353,12 @@ def assert_accessible(page: Page, what: str) -> None:
     page.add_script_tag(path=str(AXE_JS))
     result = page.evaluate(AXE_RUN)
     violations = result["violations"]
-    assert not violations, (
-        f"axe-core found {len(violations)} violation(s) on {what} ({page.url}):\n"
-        + _describe(violations)
+    if not violations:
+        return
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / ("axe-" + re.sub(r"[^A-Za-z0-9_.-]+", "_", what).strip("_") + ".png")
+    page.screenshot(path=str(shot), full_page=True)
+    raise AssertionError(
+        f"axe-core found {len(violations)} violation(s) on {what} ({page.url}, "
+        f"screenshot {shot.relative_to(PROJECT_ROOT)}):\n" + _describe(violations)
     )

@@ -4,8 +4,9 @@
   // Remember the browser's time zone so signed-out readers see deadlines in their own zone.
   try {
     var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    if (zone && document.cookie.indexOf("grants_tz=" + zone) === -1) {
-      document.cookie = "grants_tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax";
+    var value = zone ? encodeURIComponent(zone) : "";
+    if (value && document.cookie.split("; ").indexOf("grants_tz=" + value) === -1) {
+      document.cookie = "grants_tz=" + value + "; path=/; max-age=31536000; samesite=lax";
     }
   } catch (e) { /* old browser: the server falls back to UTC */ }
   // Move focus to the error summary so screen readers announce it.
