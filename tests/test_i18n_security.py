@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from grants.app import create_app
-from tests.conftest import login, make_user, post
+from tests.conftest import csrf_token, login, make_user, post
 
 
 @pytest.mark.parametrize(
@@ -127,3 +127,42 @@ def test_error_pages_are_translated(client):
     """A 404 speaks the reader's language."""
     page = client.get("/nowhere?lang=fr").get_data(as_text=True)
     assert "Erreur 404" in page
+
+
+def _redis_answers() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _redis_answers(), reason="no Redis server on 127.0.0.1:6379")
+def test_login_limit_is_shared_through_redis(monkeypatch, tmp_path, real_sessions):
+    """With GRANTS_REDIS_URL set, two app processes share one login counter."""
+    import uuid
+
+    from tests.conftest import make_app
+
+    monkeypatch.setenv("GRANTS_REDIS_URL", "redis://127.0.0.1:6379/15")
+    prefix = uuid.uuid4().hex
+    apps = [
+        make_app(
+            f"sqlite:///{tmp_path}/{n}.sqlite",
+            RATELIMIT_LOGIN="2 per minute",
+            RATELIMIT_KEY_PREFIX=prefix,
+        )
+        for n in range(2)
+    ]
+    assert apps[0].config["RATELIMIT_STORAGE_URI"] == "redis://127.0.0.1:6379/15"
+    statuses = []
+    for n in range(3):
+        client = apps[n % 2].test_client()
+        token = csrf_token(client)
+        response = client.post(
+            "/login", data={"csrf_token": token, "email": "a@example.org", "password": "x"}
+        )
+        statuses.append(response.status_code)
+    assert statuses == [200, 200, 429]
