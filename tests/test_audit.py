@@ -104,3 +104,11 @@ def test_cli_verify_says_the_log_holds(app):
     assert result.exit_code == 0, result.output
     count = db.session.scalar(select(func.count()).select_from(AuditEntry))
     assert f"The audit log holds: {count} entries" in result.output
+
+
+def test_postgres_refuses_truncate():
+    """On PostgreSQL the log cannot be emptied with TRUNCATE either."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("needs PostgreSQL (set TEST_DATABASE_URL); SQLite has no TRUNCATE")
+    with pytest.raises(DBAPIError, match="append-only"), db.session.begin_nested():
+        db.session.execute(text("TRUNCATE audit_entries"))
