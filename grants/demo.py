@@ -121,7 +121,7 @@ def load_demo() -> bool:
     )
     call_ops.add_officer(admin, other, "officer2@demo.example.org")
 
-    now = utcnow().replace(second=0, microsecond=0)
+    now = utcnow().replace(minute=0, second=0, microsecond=0)
     common = {
         "default_language": "en",
         "currency": "EUR",
