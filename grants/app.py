@@ -82,14 +82,18 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Attach every audience's blueprint."""
     from grants.admin.routes import bp as admin_bp
+    from grants.applications.routes import bp as applications_bp
     from grants.auth.routes import bp as auth_bp
     from grants.calls.routes import bp as calls_bp
+    from grants.organisations.routes import bp as organisations_bp
     from grants.public.routes import bp as public_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(calls_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(organisations_bp)
+    app.register_blueprint(applications_bp)
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -103,7 +107,13 @@ def register_template_helpers(app: Flask) -> None:
         list_text=i18n.format_list_text,
     )
     from grants.calls.operations import score_levels
-    from grants.labels import ARTFORM_LABELS, PHASE_LABELS, label
+    from grants.labels import (
+        APPLICATION_STATUS_LABELS,
+        ARTFORM_LABELS,
+        INVITATION_STATUS_LABELS,
+        PHASE_LABELS,
+        label,
+    )
 
     app.jinja_env.globals.update(
         locale_name=i18n.locale_name,
@@ -113,6 +123,10 @@ def register_template_helpers(app: Flask) -> None:
             label(ARTFORM_LABELS, c) for c in codes or []
         ),
         criterion_levels=score_levels,
+        status_label=lambda code: label(APPLICATION_STATUS_LABELS, code),
+        artform_label=lambda code: label(ARTFORM_LABELS, code),
+        countdown=i18n.countdown,
+        invitation_status=lambda code: label(INVITATION_STATUS_LABELS, code),
     )
 
     @app.context_processor

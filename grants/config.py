@@ -37,7 +37,6 @@ class Config:
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI = default_database_url()
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
-    SQLITE_BUSY_TIMEOUT_MS = 30_000
 
     LANGUAGES = LANGUAGES
     BABEL_DEFAULT_LOCALE = "en"
@@ -58,6 +57,8 @@ class Config:
     TRUSTED_PROXIES = 0
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_LOGIN = "10 per minute;50 per hour"
+    # Per account, whatever the address: loose, so attackers cannot easily lock a user out.
+    RATELIMIT_LOGIN_ACCOUNT = "30 per hour"
     RATELIMIT_HEADERS_ENABLED = True
 
     MAIL_BACKEND = "smtp"  # "smtp" delivers; "log" writes to the log and keeps the outbox
@@ -76,7 +77,14 @@ class Config:
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536  # KiB
     ARGON2_PARALLELISM = 4
+    # The site's public address: every link in an e-mail starts with it.
+    BASE_URL: str | None = None
     PAGE_SIZE = 20
+    UPLOAD_FOLDER = str(INSTANCE_DIR / "uploads")
+    UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+    # Requests larger than this are refused before they are read (413).
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024
+    INVITATION_MAX_AGE_DAYS = 14
     SITE_NAME = "grants"
 
 
@@ -89,6 +97,7 @@ class DevelopmentConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     MAIL_BACKEND = "log"
     MAIL_DELIVER_INLINE = True
+    BASE_URL = "http://127.0.0.1:5000"
 
 
 class TestingConfig(Config):
@@ -102,6 +111,8 @@ class TestingConfig(Config):
     MAIL_BACKEND = "log"
     MAIL_DELIVER_INLINE = False
     RATELIMIT_LOGIN = "1000 per minute"
+    RATELIMIT_LOGIN_ACCOUNT = "1000 per minute"
+    BASE_URL = "http://localhost"
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     ARGON2_PARALLELISM = 1
@@ -131,11 +142,13 @@ def load_config(name: str | None = None) -> dict[str, Any]:
         "MAIL_PASSWORD": _env("MAIL_PASSWORD"),
         "MAIL_DEFAULT_SENDER": _env("MAIL_DEFAULT_SENDER"),
         "RATELIMIT_STORAGE_URI": _env("REDIS_URL"),
+        "UPLOAD_FOLDER": _env("UPLOAD_FOLDER"),
+        "BASE_URL": _env("BASE_URL"),
     }
     for key, value in overrides.items():
         if value:
             settings[key] = value
-    for key in ("MAIL_PORT", "TRUSTED_PROXIES"):
+    for key in ("MAIL_PORT", "TRUSTED_PROXIES", "UPLOAD_MAX_BYTES"):
         raw = _env(key)
         if raw:
             settings[key] = int(raw)

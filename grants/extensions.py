@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from flask import request
+from flask import has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -65,13 +65,21 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin_immediate(conn: Any) -> None:
-    """Take SQLite's write lock at BEGIN, so concurrent writers wait instead of failing.
+    """Take SQLite's write lock at BEGIN for writers, so they wait instead of failing.
 
     A deferred transaction that reads and then writes cannot wait for the lock without
     risking a deadlock, so SQLite answers "database is locked" at once; BEGIN IMMEDIATE
-    queues behind the busy timeout instead.
+    queues behind the busy timeout instead. Requests that never write (GET, HEAD; a test
+    checks that no GET writes) begin deferred, so readers run beside writers under WAL.
     """
-    if conn.dialect.name == "sqlite":
+    if conn.dialect.name != "sqlite":
+        return
+    if has_request_context() and request.method in READ_ONLY_METHODS:
+        conn.exec_driver_sql("BEGIN")
+    else:
         conn.exec_driver_sql("BEGIN IMMEDIATE")

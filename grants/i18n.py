@@ -13,15 +13,21 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from babel import Locale
 from babel.dates import format_datetime as babel_format_datetime
+from babel.dates import format_timedelta
 from babel.lists import format_list as babel_format_list
 from babel.numbers import format_currency, format_decimal, get_currency_precision
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale, get_timezone
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from grants.domain.countries import countries
 
 TZ_COOKIE = "grants_tz"
+
+
+def _signed_in() -> bool:
+    return bool(getattr(current_user, "is_authenticated", False))
 
 
 def supported_locales() -> list[str]:
@@ -32,7 +38,9 @@ def supported_locales() -> list[str]:
 def select_locale() -> str:
     """The user's setting, then ``?lang=`` kept in the session, then Accept-Language."""
     languages = supported_locales()
-    if current_user.is_authenticated and current_user.locale in languages:
+    if not has_request_context():  # mail worker, CLI: callers use force_locale
+        return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+    if _signed_in() and current_user.locale in languages:
         return str(current_user.locale)
     chosen = session.get("lang")
     if chosen in languages:
@@ -54,7 +62,9 @@ def valid_timezone(name: str | None) -> bool:
 
 def select_timezone() -> str:
     """The user's setting, then the browser's (set by a small script), then the default."""
-    if current_user.is_authenticated and valid_timezone(current_user.timezone):
+    if not has_request_context():
+        return str(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    if _signed_in() and valid_timezone(current_user.timezone):
         return str(current_user.timezone)
     browser = unquote(request.cookies.get(TZ_COOKIE, ""))
     if valid_timezone(browser):
@@ -77,6 +87,16 @@ def format_dt(value: datetime | None, tz: str | None = None, fmt: str = "medium"
     )
 
 
+def countdown(moment: datetime) -> str:
+    """How long until ``moment``, in words of the reader's language ("in 3 days")."""
+    from grants.types import utcnow
+
+    delta = moment - utcnow()
+    if delta.total_seconds() <= 0:
+        return str(_("closed"))
+    return str(format_timedelta(delta, add_direction=True, locale=locale_name(), threshold=1.5))
+
+
 def tz_label(zone: ZoneInfo, value: datetime) -> str:
     """The zone's name and UTC offset at that moment, e.g. ``Asia/Tokyo, UTC+09:00``."""
     offset = value.astimezone(zone).strftime("%z")
@@ -93,6 +113,11 @@ def format_money(amount: Decimal | None, currency: str) -> str:
 def format_number(value: Decimal | int | float) -> str:
     """A number in the reader's locale."""
     return format_decimal(value, locale=locale_name())
+
+
+def format_exact_number(value: Decimal) -> str:
+    """A number in the reader's locale with all its decimals (``format_number`` keeps three)."""
+    return format_decimal(value, locale=locale_name(), decimal_quantization=False)
 
 
 def currency_precision(currency: str) -> int:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
+from grants.domain.eligibility import Check, Item
 from grants.domain.workflow import CallPhase, Problem
+
+if TYPE_CHECKING:
+    from grants.applications.models import Application
 
 ARTFORM_LABELS: dict[str, Any] = {
     "theatre": _l("Theatre"),
@@ -44,6 +51,18 @@ PROBLEM_LABELS: dict[str, Any] = {
     Problem.NO_LANGUAGES: _l("Choose at least one language for applications."),
 }
 
+APPLICATION_STATUS_LABELS: dict[str, Any] = {
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted"),
+    "withdrawn": _l("Withdrawn"),
+}
+
+INVITATION_STATUS_LABELS: dict[str, Any] = {
+    "pending": _l("waiting for an answer"),
+    "accepted": _l("accepted"),
+    "revoked": _l("withdrawn"),
+}
+
 AUDIT_ACTION_LABELS: dict[str, Any] = {
     "user.registered": _l("Account created"),
     "user.logged_in": _l("Signed in"),
@@ -64,6 +83,27 @@ AUDIT_ACTION_LABELS: dict[str, Any] = {
     "call.criterion_removed": _l("Criterion removed"),
     "call.published": _l("Call published"),
     "call.unpublished": _l("Call withdrawn to draft"),
+    "organisation.created": _l("Organisation created"),
+    "organisation.updated": _l("Organisation changed"),
+    "organisation.member_added": _l("Colleague added to an organisation"),
+    "application.started": _l("Application started"),
+    "application.general_updated": _l("Application changed"),
+    "application.answer_saved": _l("Answer saved"),
+    "application.flow_added": _l("Journey added"),
+    "application.flow_removed": _l("Journey removed"),
+    "application.attachment_added": _l("Document uploaded"),
+    "application.attachment_removed": _l("Document removed"),
+    "application.partner_updated": _l("Partner's part changed"),
+    "application.budget_updated": _l("Budget changed"),
+    "application.partner_removed": _l("Partner removed"),
+    "application.partner_invited": _l("Partner invited"),
+    "application.invitation_resent": _l("Invitation sent again"),
+    "application.invitation_revoked": _l("Invitation withdrawn"),
+    "application.partner_joined": _l("Partner joined"),
+    "application.signed_off": _l("Partner signed"),
+    "application.signoffs_cleared": _l("Sign-offs cleared after a change"),
+    "application.submitted": _l("Application submitted"),
+    "application.withdrawn": _l("Application withdrawn"),
 }
 
 
@@ -71,3 +111,94 @@ def label(mapping: dict[str, Any], code: str) -> str:
     """The translated label of ``code``, or the code itself when unknown."""
     value = mapping.get(code)
     return str(value) if value is not None else code
+
+
+def checklist_text(check: Check, application: Application) -> str:
+    """One checklist line in the reader's language: what holds, or what to fix."""
+    from grants import i18n
+
+    p = check.params
+    call = application.call
+    locale = i18n.locale_name()
+    if check.item == Item.TITLE:
+        return _("The project has a title.") if check.ok else _("Give the project a title.")
+    if check.item == Item.SUMMARY:
+        return _("The project has a summary.") if check.ok else _("Write a summary.")
+    if check.item == Item.ARTFORMS:
+        return _("Artforms are chosen.") if check.ok else _("Choose the project's artforms.")
+    if check.item == Item.LANGUAGES:
+        return (
+            _("The project's languages are chosen.")
+            if check.ok
+            else _("Choose the languages of the project.")
+        )
+    if check.item == Item.MIN_PARTNERS:
+        return ngettext(
+            "At least %(num)d partner organisation (you have %(have)d).",
+            "At least %(num)d partner organisations (you have %(have)d).",
+            int(p["needed"]),
+            have=p["have"],
+        )
+    if check.item == Item.MIN_COUNTRIES:
+        return ngettext(
+            "Partners from at least %(num)d country (you have %(have)d).",
+            "Partners from at least %(num)d different countries (you have %(have)d).",
+            int(p["needed"]),
+            have=p["have"],
+        )
+    if check.item == Item.REGION:
+        region = i18n.country_name(str(p["region"]))
+        return (
+            _("A partner based in %(region)s.", region=region)
+            if check.ok
+            else _("Add a partner based in %(region)s.", region=region)
+        )
+    if check.item == Item.GRANT_RANGE:
+        return _(
+            "The grant requested, %(total)s, lies between %(min)s and %(max)s.",
+            total=i18n.format_money(Decimal(str(p["total"])), call.currency),
+            min=i18n.format_money(call.grant_min, call.currency),
+            max=i18n.format_money(call.grant_max, call.currency),
+        )
+    if check.item == Item.BUDGET_BALANCED:
+        partner = next(x for x in application.partners if str(x.id) == check.subject)
+        if check.ok:
+            return _("The budget lines of %(partner)s add up to its part.", partner=p["partner"])
+        return _(
+            "The budget lines of %(partner)s add up to %(lines)s but its part (grant and "
+            "contribution) is %(part)s: make them equal.",
+            partner=p["partner"],
+            lines=i18n.format_money(Decimal(str(p["lines"])), partner.currency),
+            part=i18n.format_money(Decimal(str(p["part"])), partner.currency),
+        )
+    if check.item == Item.ANSWER:
+        question = next(q for q in call.questions if str(q.id) == check.subject)
+        text = question.localised("text", locale, call.default_language).text
+        return (
+            _("Answered: %(question)s", question=text)
+            if check.ok
+            else _("Answer the question: %(question)s", question=text)
+        )
+    if check.item == Item.ATTACHMENTS:
+        return ngettext(
+            "At least %(num)d PDF attachment (you have %(have)d).",
+            "At least %(num)d PDF attachments (you have %(have)d).",
+            int(p["needed"]),
+            have=p["have"],
+        )
+    if check.item == Item.INVITATIONS:
+        if check.ok:
+            return _("No invitation is waiting for an answer.")
+        return ngettext(
+            "%(num)d invitation is still waiting: it must be accepted or withdrawn.",
+            "%(num)d invitations are still waiting: each must be accepted or withdrawn.",
+            int(p["pending"]),
+        )
+    if check.ok:
+        return _("Every partner has signed the final version.")
+    return ngettext(
+        "%(num)d partner still has to sign: %(partners)s.",
+        "%(num)d partners still have to sign: %(partners)s.",
+        int(p["count"]),
+        partners=p["partners"],
+    )

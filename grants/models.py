@@ -1,8 +1,45 @@
 """Import every model so that the metadata (and Alembic) sees all tables."""
 
+from grants.applications.models import (
+    Answer,
+    Application,
+    Attachment,
+    BudgetLine,
+    Invitation,
+    MobilityFlow,
+    Partner,
+)
 from grants.audit.models import AuditEntry
-from grants.auth.models import User
-from grants.calls.models import Call, Criterion, Funder, FunderOfficer
+from grants.auth.models import User, UserSession
+from grants.calls.models import (
+    Call,
+    CallQuestion,
+    Criterion,
+    ExchangeRate,
+    Funder,
+    FunderOfficer,
+)
 from grants.mail.models import OutboxMessage
+from grants.organisations.models import Organisation, OrganisationMember
 
-__all__ = ["AuditEntry", "Call", "Criterion", "Funder", "FunderOfficer", "OutboxMessage", "User"]
+__all__ = [
+    "Answer",
+    "Application",
+    "Attachment",
+    "AuditEntry",
+    "BudgetLine",
+    "Call",
+    "CallQuestion",
+    "Criterion",
+    "ExchangeRate",
+    "Funder",
+    "FunderOfficer",
+    "Invitation",
+    "MobilityFlow",
+    "Organisation",
+    "OrganisationMember",
+    "OutboxMessage",
+    "Partner",
+    "User",
+    "UserSession",
+]

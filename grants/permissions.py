@@ -11,7 +11,9 @@ from sqlalchemy import select
 from grants.extensions import db
 
 if TYPE_CHECKING:
+    from grants.applications.models import Application, Attachment, Partner
     from grants.calls.models import Call, Funder
+    from grants.organisations.models import Organisation
 
 log = logging.getLogger("grants.access")
 
@@ -89,6 +91,72 @@ def can_use_officer_area(user: Any) -> bool:
 def can_manage_account(user: Any) -> bool:
     """Change one's own preferences and password."""
     return _authenticated(user)
+
+
+def organisation_ids(user: Any) -> set[int]:
+    """Organisations the user acts for (looked up once per request)."""
+    if not _authenticated(user):
+        return set()
+    cache: dict[int, set[int]] = g.setdefault("organisation_ids", {})
+    if user.id not in cache:
+        from grants.organisations.models import OrganisationMember
+
+        cache[user.id] = set(
+            db.session.scalars(
+                select(OrganisationMember.organisation_id).where(
+                    OrganisationMember.user_id == user.id
+                )
+            )
+        )
+    return cache[user.id]
+
+
+def forget_memberships() -> None:
+    """Drop the per-request cache after memberships change."""
+    g.pop("organisation_ids", None)
+
+
+def can_manage_organisation(user: Any, organisation: Organisation) -> bool:
+    """Edit an organisation's profile and add its members."""
+    return organisation.id in organisation_ids(user)
+
+
+def can_start_application(user: Any) -> bool:
+    """Start an application (for one of one's organisations)."""
+    return _authenticated(user)
+
+
+def is_partner_in(user: Any, application: Application) -> bool:
+    """The user acts for one of the application's partner organisations."""
+    mine = organisation_ids(user)
+    return any(p.organisation_id in mine for p in application.partners)
+
+
+def can_view_application(user: Any, application: Application) -> bool:
+    """The partnership always; the call's officers once it has been submitted."""
+    if is_partner_in(user, application):
+        return True
+    return application.status != "draft" and application.call.funder_id in officer_funder_ids(user)
+
+
+def can_edit_shared_sections(user: Any, application: Application) -> bool:
+    """Title, summary, answers, mobility and attachments: any partner of the application."""
+    return is_partner_in(user, application)
+
+
+def can_edit_partner(user: Any, partner: Partner) -> bool:
+    """A partner's own part (role, money, budget lines): only that partner."""
+    return partner.organisation_id in organisation_ids(user)
+
+
+def can_lead(user: Any, application: Application) -> bool:
+    """Invite and remove partners, submit and withdraw: the lead partner."""
+    return application.lead.organisation_id in organisation_ids(user)
+
+
+def can_download_attachment(user: Any, attachment: Attachment) -> bool:
+    """The partnership and, after submission, the call's officers."""
+    return can_view_application(user, attachment.application)
 
 
 def require(allowed: bool, *, hide: bool = False) -> None:

@@ -241,3 +241,78 @@ def test_preferences_change_language_and_time_zone(client):
     post(client, "/account", {"name": "New Name", "locale": "ja", "timezone": "Asia/Tokyo"})
     assert (user.name, user.locale, user.timezone) == ("New Name", "ja", "Asia/Tokyo")
     assert "ログアウト" in client.get("/account").get_data(as_text=True)
+
+
+def test_sign_out_ends_the_session_on_the_server(app, client):
+    """A cookie copied before signing out no longer opens the account."""
+    user = make_user()
+    login(client, user)
+    stolen = client.get_cookie("grants_session").value
+    post(client, "/logout")
+    thief = app.test_client()
+    thief.set_cookie("grants_session", stolen)
+    assert thief.get("/account").status_code == 302
+
+
+def test_per_account_limit_counts_across_addresses(app, client):
+    """Guesses from many addresses at one account are limited separately and loosely."""
+    user = make_user()
+    app.config["RATELIMIT_LOGIN_ACCOUNT"] = "3 per minute"
+    token = csrf_token(client)
+    statuses = []
+    try:
+        for n in range(4):
+            response = client.post(
+                "/login",
+                data={"csrf_token": token, "email": user.email, "password": "wrong"},
+                environ_base={"REMOTE_ADDR": f"192.0.2.{n + 1}"},
+            )
+            statuses.append(response.status_code)
+    finally:
+        app.config["RATELIMIT_LOGIN_ACCOUNT"] = "1000 per minute"
+    assert statuses == [200, 200, 200, 429]
+
+
+def test_failed_sign_in_is_logged(client, caplog):
+    """Wrong passwords leave a security log line (without the password)."""
+    make_user()
+    with caplog.at_level("WARNING", logger="grants.security"):
+        post(client, "/login", {"email": "user@example.org", "password": "guess-123"})
+    lines = [r.message for r in caplog.records if r.name == "grants.security"]
+    assert lines and "user@example.org" in lines[0] and "guess-123" not in lines[0]
+
+
+def test_a_forged_host_header_does_not_change_the_reset_link(app):
+    """E-mail links come from BASE_URL, never from the request's Host."""
+    from grants.auth.operations import request_password_reset
+
+    make_user()
+    with app.test_request_context(
+        "/reset-password", method="POST", headers={"Host": "evil.example"}
+    ):
+        request_password_reset("user@example.org")
+    body = db.session.scalars(select(OutboxMessage)).one().body
+    assert "evil.example" not in body
+    assert "http://localhost/reset-password/" in body
+
+
+def test_read_only_requests_do_not_take_the_write_lock(app, tmp_path, real_sessions):
+    """On SQLite a GET begins deferred, so it runs while a writer holds the lock."""
+    import sqlite3
+    import time
+
+    from tests.conftest import make_app
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("SQLite locking only")
+    other = make_app(f"sqlite:///{tmp_path}/lock.sqlite")
+    writer = sqlite3.connect(f"{tmp_path}/lock.sqlite", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        response = other.test_client().get("/health")
+        assert response.status_code == 200
+        assert time.monotonic() - started < 5
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

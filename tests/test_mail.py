@@ -98,3 +98,16 @@ def test_send_mail_command_delivers_waiting_mail(app, client, smtp):
     assert result.exit_code == 0, result.output
     assert "1 sent, 0 failed" in result.output
     assert len(smtp.messages) == 1
+
+
+def test_a_message_is_claimed_by_one_worker_only(client):
+    """Two workers racing for the same message: only the first claim wins."""
+    from grants.mail.operations import _claim
+    from grants.types import utcnow
+
+    make_user("race@example.org")
+    post(client, "/reset-password", {"email": "race@example.org"})
+    message = db.session.scalars(select(OutboxMessage)).one()
+    now = utcnow()
+    assert _claim(message.id, now) is True
+    assert _claim(message.id, now) is False

@@ -7,11 +7,17 @@ officer of the funder, site administrator.
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from grants.applications import operations as app_ops
+from grants.calls import operations as calls_ops
+from grants.organisations.operations import create_organisation
 from tests.conftest import login, post
+from tests.test_applications import PDF
 
 ROLES = ("anonymous", "applicant", "stranger", "officer", "admin")
 OK, LOGIN, FORBIDDEN, HIDDEN = "ok", "login", 403, 404
@@ -38,6 +44,13 @@ ANY_OFFICER = {
     "stranger": OK,
     "officer": OK,
     "admin": FORBIDDEN,
+}
+APPLICANT_ONLY = {
+    "anonymous": LOGIN,
+    "applicant": OK,
+    "stranger": HIDDEN,
+    "officer": HIDDEN,
+    "admin": HIDDEN,
 }
 DRAFT_PAGE = {
     "anonymous": HIDDEN,
@@ -108,6 +121,120 @@ RULES: dict[str, list[tuple[str, Url, dict[str, Any]]]] = {
         ),
     ],
     "admin.outbox": [("GET", lambda w: "/admin/outbox", ADMIN_ONLY)],
+    "calls.new_question": [
+        ("GET", lambda w: f"/manage/calls/{w['call'].id}/questions/new", OFFICER_ONLY)
+    ],
+    "calls.edit_question": [
+        (
+            "GET",
+            lambda w: f"/manage/calls/{w['call'].id}/questions/{w['question'].id}/en",
+            OFFICER_ONLY,
+        ),
+    ],
+    "calls.delete_question": [
+        (
+            "POST",
+            lambda w: f"/manage/calls/{w['draft'].id}/questions/{w['draft_question'].id}/delete",
+            OFFICER_ONLY,
+        ),
+    ],
+    "calls.rates": [("GET", lambda w: f"/manage/calls/{w['call'].id}/rates", OFFICER_ONLY)],
+    "calls.remove_rate": [
+        ("POST", lambda w: f"/manage/calls/{w['call'].id}/rates/USD/remove", OFFICER_ONLY)
+    ],
+    "calls.submitted_applications": [
+        ("GET", lambda w: f"/manage/calls/{w['call'].id}/applications", OFFICER_ONLY)
+    ],
+    "organisations.mine": [("GET", lambda w: "/organisations/", SIGNED_IN)],
+    "organisations.new": [("GET", lambda w: "/organisations/new", SIGNED_IN)],
+    "organisations.edit": [("GET", lambda w: f"/organisations/{w['org'].id}", APPLICANT_ONLY)],
+    "organisations.add_member": [
+        ("POST", lambda w: f"/organisations/{w['org'].id}/members", APPLICANT_ONLY)
+    ],
+    "applications.dashboard": [("GET", lambda w: "/applications/", SIGNED_IN)],
+    "applications.start": [("GET", lambda w: f"/calls/{w['call'].id}/apply", SIGNED_IN)],
+    "applications.invitation": [("GET", lambda w: f"/invitations/{w['token']}", SIGNED_IN)],
+    "applications.view": [("GET", lambda w: f"/applications/{w['app'].id}", APPLICANT_ONLY)],
+    "applications.general": [
+        ("GET", lambda w: f"/applications/{w['app'].id}/general", APPLICANT_ONLY)
+    ],
+    "applications.answer": [
+        ("GET", lambda w: f"/applications/{w['app'].id}/answers/{w['question'].id}", APPLICANT_ONLY)
+    ],
+    "applications.partner": [
+        ("GET", lambda w: f"/applications/{w['app'].id}/partners/{w['lead'].id}", APPLICANT_ONLY)
+    ],
+    "applications.budget": [
+        (
+            "GET",
+            lambda w: f"/applications/{w['app'].id}/partners/{w['lead'].id}/budget",
+            APPLICANT_ONLY,
+        )
+    ],
+    "applications.download": [
+        (
+            "GET",
+            lambda w: f"/applications/{w['app'].id}/attachments/{w['attachment'].id}",
+            APPLICANT_ONLY,
+        )
+    ],
+    "applications.remove_partner": [
+        (
+            "POST",
+            lambda w: f"/applications/{w['app'].id}/partners/{w['lead'].id}/remove",
+            APPLICANT_ONLY,
+        )
+    ],
+    "applications.sign": [
+        (
+            "POST",
+            lambda w: f"/applications/{w['app'].id}/partners/{w['lead'].id}/sign",
+            APPLICANT_ONLY,
+        )
+    ],
+    "applications.add_flow": [
+        ("POST", lambda w: f"/applications/{w['app'].id}/flows", APPLICANT_ONLY)
+    ],
+    "applications.delete_flow": [
+        (
+            "POST",
+            lambda w: f"/applications/{w['app'].id}/flows/{w['flow_id']}/delete",
+            APPLICANT_ONLY,
+        )
+    ],
+    "applications.upload": [
+        ("POST", lambda w: f"/applications/{w['app'].id}/attachments", APPLICANT_ONLY)
+    ],
+    "applications.delete_attachment": [
+        (
+            "POST",
+            lambda w: f"/applications/{w['app'].id}/attachments/{w['attachment'].id}/delete",
+            APPLICANT_ONLY,
+        )
+    ],
+    "applications.invite": [
+        ("POST", lambda w: f"/applications/{w['app'].id}/invitations", APPLICANT_ONLY)
+    ],
+    "applications.resend_invitation": [
+        (
+            "POST",
+            lambda w: f"/applications/{w['app'].id}/invitations/{w['invitation'].id}/resend",
+            APPLICANT_ONLY,
+        )
+    ],
+    "applications.revoke_invitation": [
+        (
+            "POST",
+            lambda w: f"/applications/{w['app'].id}/invitations/{w['invitation'].id}/revoke",
+            APPLICANT_ONLY,
+        )
+    ],
+    "applications.submit": [
+        ("POST", lambda w: f"/applications/{w['app'].id}/submit", APPLICANT_ONLY)
+    ],
+    "applications.withdraw": [
+        ("POST", lambda w: f"/applications/{w['app'].id}/withdraw", APPLICANT_ONLY)
+    ],
     "admin.audit": [("GET", lambda w: "/admin/audit", ADMIN_ONLY)],
 }
 
@@ -134,9 +261,46 @@ def world_with_link(world):
     from grants.calls.models import FunderOfficer
     from grants.extensions import db
 
-    world["officer_link"] = (
-        db.session.query(FunderOfficer).filter_by(user_id=world["officer"].id).one()
+    world["officer_link"] = db.session.scalars(
+        select(FunderOfficer).where(FunderOfficer.user_id == world["officer"].id)
+    ).one()
+    for key, call in (("question", world["call"]), ("draft_question", world["draft"])):
+        world[key] = calls_ops.add_question(
+            world["officer"],
+            call,
+            language="en",
+            text="Why?",
+            guidance="",
+            required=True,
+            max_words=None,
+        )
+    calls_ops.set_exchange_rate(
+        world["officer"], world["call"], currency="USD", rate=Decimal("0.92"), source="InforEuro"
     )
+    applicant = world["applicant"]
+    world["org"] = create_organisation(
+        applicant,
+        name="Applicant Org",
+        country="JP",
+        kind="nonprofit",
+        website=None,
+        registration_id=None,
+        org_id_scheme=None,
+        budget_band="lt50k",
+    )
+    app = app_ops.start_application(applicant, world["call"], world["org"])
+    world["app"], world["lead"] = app, app.lead
+    app_ops.add_flow(
+        applicant, app, from_country="JP", to_country="CZ", people=2, days=5, purpose="Residency"
+    )
+    world["flow_id"] = app.flows[0].id
+    world["attachment"], _ = app_ops.add_attachment(applicant, app, "plan.pdf", PDF)
+    world["invitation"] = app_ops.invite_partner(
+        applicant, app, email="p@example.org", locale="en", message=""
+    )
+    other = app_ops.invite_partner(applicant, app, email="q@example.org", locale="en", message="")
+    world["token"] = app_ops.invitation_token(other)
+    db.session.commit()
     return world
 
 
@@ -194,6 +358,21 @@ def test_every_post_route_refuses_a_missing_csrf_token(client, world_with_link, 
         "admin.new_funder": "/admin/funders/new",
         "admin.funder": f"/admin/funders/{world['funder'].id}",
         "auth.reset_password": "/reset-password/x",
+        "calls.new_question": f"/manage/calls/{world['call'].id}/questions/new",
+        "calls.edit_question": (
+            f"/manage/calls/{world['call'].id}/questions/{world['question'].id}/en"
+        ),
+        "calls.rates": f"/manage/calls/{world['call'].id}/rates",
+        "organisations.new": "/organisations/new",
+        "organisations.edit": f"/organisations/{world['org'].id}",
+        "applications.start": f"/calls/{world['call'].id}/apply",
+        "applications.invitation": f"/invitations/{world['token']}",
+        "applications.general": f"/applications/{world['app'].id}/general",
+        "applications.answer": (f"/applications/{world['app'].id}/answers/{world['question'].id}"),
+        "applications.partner": f"/applications/{world['app'].id}/partners/{world['lead'].id}",
+        "applications.budget": (
+            f"/applications/{world['app'].id}/partners/{world['lead'].id}/budget"
+        ),
     }
     posts += list(form_routes.items())
     assert {endpoint for endpoint, _ in posts} == post_rules
@@ -205,7 +384,7 @@ def test_every_post_route_refuses_a_missing_csrf_token(client, world_with_link, 
 def test_no_get_route_changes_state(client, world_with_link, count_queries):
     """GET requests never write: no INSERT, UPDATE or DELETE is sent."""
     world = world_with_link
-    for role in ("officer", "admin"):
+    for role in ("applicant", "officer", "admin"):
         login(client, world[role])
         for cases in RULES.values():
             for method, url, _ in cases:

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import secrets
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, url_for
+from flask import current_app, session
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from grants.audit.operations import record
-from grants.auth.models import User
+from grants.auth.models import User, UserSession
 from grants.errors import OperationError
 from grants.extensions import db
 from grants.mail.operations import queue_mail
 from grants.types import utcnow
+from grants.urls import external_url
 
 _hashers: dict[tuple[int, int, int], tuple[PasswordHasher, str]] = {}
 
@@ -53,7 +55,10 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def load_user(session_key: str) -> User | None:
-    """Flask-Login loader: ``<id>:<session_version>``; an old version means signed out."""
+    """Flask-Login loader: ``<id>:<session_version>`` plus the session's server-side token.
+
+    An old version (password changed) or a revoked token (signed out) means signed out.
+    """
     try:
         raw_id, raw_version = session_key.split(":", 1)
         user_id, version = int(raw_id), int(raw_version)
@@ -62,7 +67,56 @@ def load_user(session_key: str) -> User | None:
     user = db.session.get(User, user_id)
     if user is None or not user.active or user.session_version != version:
         return None
+    token = session.get("sid")
+    if not token or not session_is_open(user, token):
+        return None
     return user
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def session_is_open(user: User, token: str) -> bool:
+    """True while the session with this token has not been ended."""
+    return (
+        db.session.scalar(
+            select(UserSession.id).where(
+                UserSession.user_id == user.id,
+                UserSession.token_hash == _token_hash(token),
+                UserSession.revoked_at.is_(None),
+            )
+        )
+        is not None
+    )
+
+
+def open_session(user: User) -> str:
+    """Record a new signed-in session; the returned token goes into the cookie."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(user_id=user.id, token_hash=_token_hash(token)))
+    db.session.flush()
+    return token
+
+
+def close_session(token: str | None) -> None:
+    """End one session (signing out)."""
+    if token:
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.token_hash == _token_hash(token), UserSession.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+
+
+def close_other_sessions(user: User, keep: str | None = None) -> None:
+    """End every session of the user except ``keep`` (after a password change or reset)."""
+    query = update(UserSession).where(
+        UserSession.user_id == user.id, UserSession.revoked_at.is_(None)
+    )
+    if keep:
+        query = query.where(UserSession.token_hash != _token_hash(keep))
+    db.session.execute(query.values(revoked_at=utcnow()))
 
 
 def register_user(
@@ -130,7 +184,7 @@ def request_password_reset(email: str) -> None:
         user.locale,
         _l("Reset your grants password"),
         user=user,
-        link=url_for("auth.reset_password", token=token, _external=True),
+        link=external_url("auth.reset_password", token=token),
         minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
     )
     record(user, "user.password_reset_requested", user)
@@ -160,18 +214,21 @@ def reset_password(token: str, new_password: str) -> User:
     return user
 
 
-def _set_password(user: User, new_password: str) -> None:
+def _set_password(user: User, new_password: str, keep_session: str | None = None) -> None:
     user.password_hash = hash_password(new_password)
     user.session_version += 1
+    close_other_sessions(user, keep=keep_session)
 
 
-def change_password(user: User, current_password: str, new_password: str) -> None:
+def change_password(
+    user: User, current_password: str, new_password: str, keep_session: str | None = None
+) -> None:
     """Change the password after checking the current one; other sessions end."""
     try:
         _hasher_and_dummy()[0].verify(user.password_hash, current_password)
     except (VerificationError, InvalidHashError) as exc:
         raise OperationError(_l("Your current password is not correct."), "current") from exc
-    _set_password(user, new_password)
+    _set_password(user, new_password, keep_session)
     record(user, "user.password_changed", user)
 
 

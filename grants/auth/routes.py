@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import (
     Blueprint,
     current_app,
@@ -32,27 +34,36 @@ from grants.permissions import can_manage_account, require
 from grants.urls import safe_next
 
 bp = Blueprint("auth", __name__)
+security_log = logging.getLogger("grants.security")
 
 
 def _login_limit() -> str:
     return str(current_app.config["RATELIMIT_LOGIN"])
 
 
+def _account_limit() -> str:
+    return str(current_app.config["RATELIMIT_LOGIN_ACCOUNT"])
+
+
 def _login_email_key() -> str:
     return "login-email:" + ops.normalise_email(request.form.get("email", ""))
 
 
-def _start_session(user: ops.User) -> None:
-    # A new session at sign-in: nothing from before (fixation) survives but the language.
+def _sign_in(user: ops.User) -> None:
+    """Open a server-side session and a fresh cookie session for it (no fixation)."""
+    token = ops.open_session(user)
+    db.session.commit()
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
+    session["sid"] = token
     login_user(user)
     session.permanent = True
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
 def register() -> Response | str:
     """Create an account, then sign in."""
     if current_user.is_authenticated:
@@ -74,15 +85,15 @@ def register() -> Response | str:
             form[exc.field or "email"].errors.append(str(exc.message))
         else:
             db.session.commit()
-            _start_session(user)
+            _sign_in(user)
             flash(_("Welcome, %(name)s. Your account is ready.", name=user.name), "success")
-            return redirect(url_for("public.index"))
+            return redirect(safe_next(request.args.get("next"), url_for("public.index")))
     return render_template("auth/register.html", form=form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_login_email_key)
+@limiter.limit(_account_limit, methods=["POST"], key_func=_login_email_key)
 def login() -> Response | str:
     """Sign in with e-mail and password."""
     form = LoginForm()
@@ -91,10 +102,15 @@ def login() -> Response | str:
     if form.validate_on_submit():
         user = ops.authenticate(form.email.data or "", form.password.data or "")
         if user is None:
+            security_log.warning(
+                "sign-in failed: address=%s client=%s",
+                ops.normalise_email(form.email.data or "")[:254],
+                request.remote_addr,
+            )
             form.password.errors.append(_("The e-mail address or the password is not correct."))
         else:
             db.session.commit()
-            _start_session(user)
+            _sign_in(user)
             flash(_("You are signed in."), "success")
             return redirect(safe_next(form.next.data, url_for("public.index")))
     return render_template("auth/login.html", form=form)
@@ -102,8 +118,10 @@ def login() -> Response | str:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
-    """Sign out and clear the session."""
+    """Sign out: the session ends on the server too, so a copied cookie is worthless."""
     lang = session.get("lang")
+    ops.close_session(session.get("sid"))
+    db.session.commit()
     logout_user()
     session.clear()
     if lang:
@@ -174,12 +192,17 @@ def change_password() -> Response | str:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            ops.change_password(current_user, form.current.data or "", form.password.data or "")
+            ops.change_password(
+                current_user,
+                form.current.data or "",
+                form.password.data or "",
+                keep_session=session.get("sid"),
+            )
         except OperationError as exc:
             form.current.errors.append(str(exc.message))
         else:
             db.session.commit()
-            _start_session(current_user._get_current_object())  # carries the new version
+            login_user(current_user._get_current_object())  # this session, the new version
             flash(
                 _("Your password is changed. You have been signed out everywhere else."),
                 "success",

@@ -11,6 +11,7 @@ from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateTimeLocalField,
     DecimalField,
     EmailField,
@@ -36,6 +37,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from grants import i18n
+from grants.calls.operations import rate_problem
 from grants.domain.countries import regions
 from grants.domain.vocabulary import ARTFORMS, CONTENT_LANGUAGES, CURRENCIES, SCORE_STEPS
 from grants.forms import TimezoneField, choices
@@ -155,6 +157,16 @@ class CallSettingsForm(FlaskForm):
         _l("Reviews per application"),
         default=3,
         validators=[InputRequired(), NumberRange(min=1, max=10)],
+    )
+    # Optional with a default: left empty (or left out) it means no attachment is required.
+    required_attachments = IntegerField(
+        _l("Minimum number of PDF attachments"),
+        default=0,
+        validators=[Optional(), NumberRange(min=0, max=10)],
+        description=_l(
+            "Applications cannot be submitted with fewer PDF files attached. "
+            "0 makes attachments optional."
+        ),
     )
     submit = SubmitField(_l("Save settings"))
 
@@ -303,3 +315,74 @@ def criterion_form(levels: list[str], data: dict[str, Any] | None = None) -> Fla
             ),
         )
     return CriterionForm(data=data)
+
+
+class QuestionForm(FlaskForm):
+    """A question for applicants: its texts in one language, whether it must be answered."""
+
+    text = TextAreaField(_l("Question"), validators=[Length(max=1000)], render_kw={"rows": 3})
+    guidance = TextAreaField(
+        _l("Guidance (optional)"),
+        validators=[Length(max=4000)],
+        description=_l("Shown under the question: what a good answer covers."),
+        render_kw={"rows": 4},
+    )
+    required = BooleanField(_l("Applicants must answer this question"), default=True)
+    max_words = IntegerField(
+        _l("Word limit (optional)"),
+        validators=[
+            Optional(),
+            NumberRange(
+                min=10,
+                max=10000,
+                message=_l("Use a word limit from 10 to 10000, or leave the field empty."),
+            ),
+        ],
+        description=_l("Leave empty for no limit."),
+    )
+    submit = SubmitField(_l("Save question"))
+
+
+class ExchangeRateForm(FlaskForm):
+    """Add or change the fixed rate of one currency into the call's currency."""
+
+    currency = SelectField(_l("Currency"), validate_choice=False)
+    rate = DecimalField(
+        _l("Rate"),
+        places=None,
+        validators=[InputRequired()],
+        render_kw={"inputmode": "decimal"},
+    )
+    source = StringField(
+        _l("Source of the rate"),
+        validators=[DataRequired(), Length(max=300)],
+        description=_l("For example: InforEuro, November 2026."),
+    )
+    submit = SubmitField(_l("Save rate"))
+
+    def __init__(self, call_currency: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.call_currency = call_currency
+        self.currency.choices = choices(
+            [("", _l("Choose a currency"))]
+            + [
+                (code, f"{code} · {i18n.currency_name(code)}")
+                for code in CURRENCIES
+                if code != call_currency
+            ]
+        )
+        self.rate.description = _l(
+            "How many %(currency)s one unit of the chosen currency is worth.",
+            currency=call_currency,
+        )
+
+    def validate_currency(self, field: SelectField) -> None:
+        if field.data == self.call_currency:
+            raise ValidationError(_l("The call's own currency needs no exchange rate."))
+        if field.data not in CURRENCIES:
+            raise ValidationError(_l("Choose a currency from the list."))
+
+    def validate_rate(self, field: DecimalField) -> None:
+        problem = None if field.data is None else rate_problem(field.data)
+        if problem is not None:
+            raise ValidationError(problem)

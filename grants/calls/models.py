@@ -94,6 +94,10 @@ class Call(db.Model):  # type: ignore[name-defined,misc]
     score_max: Mapped[Decimal] = mapped_column(Numeric(4, 1), default=Decimal(5))
     score_step: Mapped[Decimal] = mapped_column(Numeric(3, 2), default=Decimal("0.5"))
     reviews_per_application: Mapped[int] = mapped_column(Integer, default=3)
+    # Minimum number of PDF attachments an application needs (0: attachments optional).
+    required_attachments: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Last sequence number handed out in this call's application references.
+    reference_counter: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -101,6 +105,12 @@ class Call(db.Model):  # type: ignore[name-defined,misc]
     funder: Mapped[Funder] = relationship()
     criteria: Mapped[list[Criterion]] = relationship(
         back_populates="call", order_by="Criterion.position", cascade="all, delete-orphan"
+    )
+    questions: Mapped[list[CallQuestion]] = relationship(
+        back_populates="call", order_by="CallQuestion.position", cascade="all, delete-orphan"
+    )
+    exchange_rates: Mapped[list[ExchangeRate]] = relationship(
+        back_populates="call", order_by="ExchangeRate.currency", cascade="all, delete-orphan"
     )
 
     def phase(self, now: datetime | None = None) -> CallPhase:
@@ -148,3 +158,42 @@ class Criterion(db.Model):  # type: ignore[name-defined,misc]
             lang: levels.get(level, "") for lang, levels in (self.descriptors or {}).items()
         }
         return pick_text(versions, [locale], default_language)
+
+
+class CallQuestion(db.Model):  # type: ignore[name-defined,misc]
+    """A narrative question applicants answer, with its text per language."""
+
+    __tablename__ = "call_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    text: Mapped[LocalisedText] = mapped_column(JSON, default=dict)
+    guidance: Mapped[LocalisedText] = mapped_column(JSON, default=dict)
+    required: Mapped[bool] = mapped_column(default=True)
+    max_words: Mapped[int | None] = mapped_column(Integer)
+
+    call: Mapped[Call] = relationship(back_populates="questions")
+
+    def localised(self, field: str, locale: str, default_language: str) -> LocalText:
+        """Text or guidance in ``locale`` with fallback."""
+        return pick_text(getattr(self, field) or {}, [locale], default_language)
+
+
+class ExchangeRate(db.Model):  # type: ignore[name-defined,misc]
+    """A fixed rate for a call: one unit of ``currency`` is ``rate`` units of the call's."""
+
+    __tablename__ = "exchange_rates"
+    __table_args__ = (
+        UniqueConstraint("call_id", "currency"),
+        CheckConstraint("rate > 0", name="rate_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    rate: Mapped[Decimal] = mapped_column(Numeric(20, 10))
+    source: Mapped[str] = mapped_column(String(300))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    call: Mapped[Call] = relationship(back_populates="exchange_rates")

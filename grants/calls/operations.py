@@ -9,11 +9,13 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from grants.applications.models import Answer
 from grants.audit.operations import record
 from grants.auth.models import User
 from grants.auth.operations import find_user_by_email
-from grants.calls.models import Call, Criterion, Funder, FunderOfficer
+from grants.calls.models import Call, CallQuestion, Criterion, ExchangeRate, Funder, FunderOfficer
 from grants.domain.texts import pick_text
+from grants.domain.vocabulary import CURRENCIES
 from grants.domain.workflow import CallFacts, CallStatus, Problem, publication_problems
 from grants.errors import OperationError
 from grants.extensions import db
@@ -23,8 +25,10 @@ CALL_SETTINGS = (
     "reference_prefix", "default_language", "timezone", "opens_at", "closes_at", "currency",
     "budget_envelope", "grant_min", "grant_max", "min_partners", "min_countries",
     "required_regions", "artforms", "languages", "score_min", "score_max", "score_step",
-    "reviews_per_application",
+    "reviews_per_application", "required_attachments",
 )  # fmt: skip
+# Settings a caller may leave out (callers written before they existed): these values apply.
+CALL_SETTING_DEFAULTS: dict[str, Any] = {"required_attachments": 0}
 
 
 def _plain(value: Any) -> Any:
@@ -115,6 +119,7 @@ def _check_threshold(call: Call, threshold: Decimal | None) -> None:
 def create_call(actor: User, funder: Funder, *, title: str, summary: str, **settings: Any) -> Call:
     """A new draft call with its texts in the default language."""
     call = Call(funder_id=funder.id, status=CallStatus.DRAFT, criteria=[])
+    settings = {**CALL_SETTING_DEFAULTS, **settings}
     _apply(call, {name: settings[name] for name in CALL_SETTINGS})
     language = settings["default_language"]
     call.title = {language: title.strip()}
@@ -134,6 +139,12 @@ def create_call(actor: User, funder: Funder, *, title: str, summary: str, **sett
 
 def update_call_settings(actor: User, call: Call, **settings: Any) -> dict[str, Any]:
     """Change settings; the audit entry holds old and new values."""
+    settings = {**{name: getattr(call, name) for name in CALL_SETTING_DEFAULTS}, **settings}
+    if settings["currency"] != call.currency and call.exchange_rates:
+        # The fixed rates are amounts of the current currency: they would silently go wrong.
+        raise OperationError(
+            _l("Remove the call's exchange rates before changing its currency."), "currency"
+        )
     changes = _apply(call, {name: settings[name] for name in CALL_SETTINGS})
     for criterion in call.criteria:
         _check_threshold(call, criterion.threshold)
@@ -281,6 +292,172 @@ def remove_criterion(actor: User, criterion: Criterion) -> None:
     call.criteria.remove(criterion)
     for position, other in enumerate(call.criteria):
         other.position = position
+    db.session.flush()
+
+
+def _question_texts(question: CallQuestion, language: str, text: str, guidance: str) -> list[str]:
+    """Set the question's texts in one language; an empty field removes that version."""
+    changed = []
+    for field, value in (("text", text), ("guidance", guidance)):
+        versions = dict(getattr(question, field) or {})
+        value = value.strip()
+        if versions.get(language, "") != value:
+            changed.append(field)
+            if value:
+                versions[language] = value
+            else:
+                versions.pop(language, None)
+            setattr(question, field, versions)
+    return changed
+
+
+def _check_question_text(call: Call, language: str, text: str) -> None:
+    if language == call.default_language and not text.strip():
+        raise OperationError(
+            _l("Write the question in the call's default language."),
+            "text",
+        )
+
+
+def add_question(
+    actor: User,
+    call: Call,
+    *,
+    language: str,
+    text: str,
+    guidance: str,
+    required: bool,
+    max_words: int | None,
+) -> CallQuestion:
+    """A new question for applicants at the end of the list."""
+    _check_question_text(call, language, text)
+    question = CallQuestion(
+        call=call,
+        position=len(call.questions),
+        text={},
+        guidance={},
+        required=required,
+        max_words=max_words,
+    )
+    fields = _question_texts(question, language, text, guidance)
+    db.session.add(question)
+    db.session.flush()
+    record(
+        actor,
+        "call.question_added",
+        question,
+        {"language": language, "fields": fields, "required": required, "max_words": max_words},
+        call_id=call.id,
+    )
+    return question
+
+
+def update_question(
+    actor: User,
+    question: CallQuestion,
+    *,
+    language: str,
+    text: str,
+    guidance: str,
+    required: bool,
+    max_words: int | None,
+) -> None:
+    """Change whether a question must be answered, its word limit and its texts in one language."""
+    call = question.call
+    _check_question_text(call, language, text)
+    changes = _apply(question, {"required": required, "max_words": max_words})
+    texts = _question_texts(question, language, text, guidance)
+    if changes or texts:
+        record(
+            actor,
+            "call.question_updated",
+            question,
+            {**changes, "language": language, "fields": [*texts, *changes]},
+            call_id=call.id,
+        )
+
+
+def remove_question(actor: User, question: CallQuestion) -> None:
+    """Delete a question of a draft call."""
+    call = question.call
+    if call.status != CallStatus.DRAFT:
+        raise OperationError(_l("Questions of a published call cannot be removed."))
+    if db.session.scalar(select(Answer.id).where(Answer.question_id == question.id).limit(1)):
+        raise OperationError(_l("Applicants have answered this question: it cannot be removed."))
+    record(
+        actor,
+        "call.question_removed",
+        question,
+        {"position": question.position, "required": question.required},
+        call_id=call.id,
+    )
+    call.questions.remove(question)
+    for position, other in enumerate(call.questions):
+        other.position = position
+    db.session.flush()
+
+
+RATE_PLACES = 10  # the column keeps ten decimals: more would be rounded away silently
+
+
+def rate_problem(rate: Decimal) -> Any:
+    """Why ``rate`` cannot be a fixed exchange rate (a lazy message), or None."""
+    if not rate.is_finite() or rate <= 0:
+        return _l("The rate must be a number above zero.")
+    exponent = rate.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > RATE_PLACES:
+        return _l("Use at most 10 decimal places.")
+    if rate >= Decimal(10) ** RATE_PLACES:
+        return _l("The rate is too large.")
+    return None
+
+
+def set_exchange_rate(
+    actor: User, call: Call, *, currency: str, rate: Decimal, source: str
+) -> ExchangeRate:
+    """Fix the rate of ``currency`` into the call's currency (add it or change it)."""
+    if currency == call.currency:
+        raise OperationError(_l("The call's own currency needs no exchange rate."), "currency")
+    if currency not in CURRENCIES:
+        raise OperationError(_l("Choose a currency from the list."), "currency")
+    problem = rate_problem(rate)
+    if problem is not None:
+        raise OperationError(problem, "rate")
+    source = source.strip()
+    if not source:
+        raise OperationError(_l("Say where the rate comes from."), "source")
+    existing = next((r for r in call.exchange_rates if r.currency == currency), None)
+    old = None if existing is None else _plain(existing.rate)
+    if existing is None:
+        existing = ExchangeRate(call=call, currency=currency, rate=rate, source=source)
+        db.session.add(existing)
+    elif old == _plain(rate) and existing.source == source:
+        return existing
+    existing.rate = rate
+    existing.source = source
+    existing.updated_at = utcnow()
+    db.session.flush()
+    record(
+        actor,
+        "call.rate_set",
+        existing,
+        {"currency": currency, "old": old, "new": _plain(rate), "source": source},
+        call_id=call.id,
+    )
+    return existing
+
+
+def remove_exchange_rate(actor: User, rate: ExchangeRate) -> None:
+    """Take a currency off the call's list of fixed rates."""
+    call = rate.call
+    record(
+        actor,
+        "call.rate_removed",
+        rate,
+        {"currency": rate.currency, "rate": _plain(rate.rate)},
+        call_id=call.id,
+    )
+    call.exchange_rates.remove(rate)
     db.session.flush()
 
 

@@ -1,4 +1,4 @@
-"""The programme officer's pages: calls, their texts, criteria and publication."""
+"""The programme officer's pages: calls, texts, criteria, questions, rates, publication."""
 
 from __future__ import annotations
 
@@ -6,23 +6,36 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
+from grants import i18n
+from grants.applications.models import Application, Partner
 from grants.calls import operations as ops
 from grants.calls.forms import (
     CallCreateForm,
     CallSettingsForm,
     CallTextsForm,
     ConfirmForm,
+    ExchangeRateForm,
     PublishForm,
+    QuestionForm,
     criterion_form,
 )
-from grants.calls.models import Call, Criterion, Funder
+from grants.calls.models import Call, CallQuestion, Criterion, ExchangeRate, Funder
 from grants.domain.texts import missing_languages
 from grants.domain.vocabulary import CONTENT_LANGUAGES
 from grants.errors import OperationError
@@ -72,6 +85,7 @@ def _settings(form: CallSettingsForm) -> dict[str, Any]:
         "score_max": form.score_max.data,
         "score_step": Decimal(form.score_step.data or "0.5"),
         "reviews_per_application": form.reviews_per_application.data,
+        "required_attachments": form.required_attachments.data or 0,
     }
 
 
@@ -143,6 +157,11 @@ def overview(call_id: int) -> str:
         field: missing_languages(getattr(call, field), languages)
         for field in ("title", "summary", "description")
     }
+    submitted = db.session.scalar(
+        select(func.count(Application.id)).where(
+            Application.call_id == call.id, Application.status == "submitted"
+        )
+    )
     return render_template(
         "calls/overview.html",
         call=call,
@@ -151,6 +170,7 @@ def overview(call_id: int) -> str:
         publish_form=PublishForm(),
         confirm_form=ConfirmForm(),
         all_languages=sorted(CONTENT_LANGUAGES),
+        submitted_count=submitted or 0,
     )
 
 
@@ -332,3 +352,181 @@ def publish(call_id: int) -> Response:
             db.session.commit()
             flash(_("The call is published."), "success")
     return redirect(url_for("calls.overview", call_id=call.id))
+
+
+def _question_values(form: QuestionForm) -> dict[str, Any]:
+    return {
+        "text": form.text.data or "",
+        "guidance": form.guidance.data or "",
+        "required": bool(form.required.data),
+        "max_words": form.max_words.data,
+    }
+
+
+def _load_question(call: Call, question_id: int) -> CallQuestion:
+    question = db.get_or_404(CallQuestion, question_id)
+    if question.call_id != call.id:
+        abort(404)
+    return question
+
+
+@bp.route("/calls/<int:call_id>/questions/new", methods=["GET", "POST"])
+@login_required
+def new_question(call_id: int) -> Response | str:
+    """Add a question for applicants, written in the call's default language."""
+    call = _load_call(call_id)
+    form = QuestionForm()
+    lang = call.default_language
+    if form.validate_on_submit():
+        try:
+            ops.add_question(current_user, call, language=lang, **_question_values(form))
+        except OperationError as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The question is added."), "success")
+            return redirect(url_for("calls.overview", call_id=call.id))
+    return render_template("calls/question.html", form=form, call=call, question=None, lang=lang)
+
+
+@bp.route("/calls/<int:call_id>/questions/<int:question_id>/<lang>", methods=["GET", "POST"])
+@login_required
+def edit_question(call_id: int, question_id: int, lang: str) -> Response | str:
+    """Change whether a question must be answered, its word limit and its texts in one language."""
+    call = _load_call(call_id)
+    question = _load_question(call, question_id)
+    if lang not in CONTENT_LANGUAGES:
+        abort(404)
+    form = QuestionForm(
+        data={
+            "text": (question.text or {}).get(lang, ""),
+            "guidance": (question.guidance or {}).get(lang, ""),
+            "required": question.required,
+            "max_words": question.max_words,
+        }
+    )
+    if form.validate_on_submit():
+        try:
+            ops.update_question(current_user, question, language=lang, **_question_values(form))
+        except OperationError as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The question is saved."), "success")
+            return redirect(url_for("calls.overview", call_id=call.id))
+    return render_template(
+        "calls/question.html",
+        form=form,
+        call=call,
+        question=question,
+        lang=lang,
+        delete_form=ConfirmForm(),
+    )
+
+
+@bp.route("/calls/<int:call_id>/questions/<int:question_id>/delete", methods=["POST"])
+@login_required
+def delete_question(call_id: int, question_id: int) -> Response:
+    """Remove a question from a draft call."""
+    call = _load_call(call_id)
+    question = _load_question(call, question_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            ops.remove_question(current_user, question)
+        except OperationError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+        else:
+            db.session.commit()
+            flash(_("The question is removed."), "success")
+    return redirect(url_for("calls.overview", call_id=call.id))
+
+
+@bp.route("/calls/<int:call_id>/rates", methods=["GET", "POST"])
+@login_required
+def rates(call_id: int) -> Response | str:
+    """The call's fixed exchange rates, with a form to add or change one."""
+    call = _load_call(call_id)
+    form = ExchangeRateForm(call.currency)
+    if request.method == "GET":
+        # "Change" links prefill the form with the rate they stand beside.
+        chosen = request.args.get("currency", "")
+        current = next((r for r in call.exchange_rates if r.currency == chosen), None)
+        if current is not None:
+            form.currency.data = current.currency
+            form.rate.data = Decimal(format(current.rate.normalize(), "f"))
+            form.source.data = current.source
+    if form.validate_on_submit():
+        try:
+            ops.set_exchange_rate(
+                current_user,
+                call,
+                currency=form.currency.data or "",
+                rate=form.rate.data,
+                source=form.source.data or "",
+            )
+        except OperationError as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("The exchange rate is saved."), "success")
+            return redirect(url_for("calls.rates", call_id=call.id))
+    query = (
+        select(ExchangeRate).where(ExchangeRate.call_id == call.id).order_by(ExchangeRate.currency)
+    )
+    return render_template(
+        "calls/rates.html",
+        form=form,
+        call=call,
+        page=paginate(query),
+        remove_form=ConfirmForm(),
+        exact_number=i18n.format_exact_number,
+        currency_name=i18n.currency_name,
+    )
+
+
+@bp.route("/calls/<int:call_id>/rates/<currency>/remove", methods=["POST"])
+@login_required
+def remove_rate(call_id: int, currency: str) -> Response:
+    """Take a currency off the call's fixed rates."""
+    call = _load_call(call_id)
+    rate = db.session.scalar(
+        select(ExchangeRate).where(
+            ExchangeRate.call_id == call.id, ExchangeRate.currency == currency
+        )
+    )
+    if rate is None:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        ops.remove_exchange_rate(current_user, rate)
+        db.session.commit()
+        flash(_("The exchange rate is removed."), "success")
+    return redirect(url_for("calls.rates", call_id=call.id))
+
+
+@bp.route("/calls/<int:call_id>/applications")
+@login_required
+def submitted_applications(call_id: int) -> str:
+    """The call's submitted and withdrawn applications."""
+    call = _load_call(call_id)
+    query = (
+        select(Application)
+        .options(selectinload(Application.partners).joinedload(Partner.organisation))
+        .where(
+            Application.call_id == call.id,
+            Application.status.in_(("submitted", "withdrawn")),
+        )
+        .order_by(Application.reference, Application.id)
+    )
+    return render_template(
+        "calls/applications.html",
+        call=call,
+        page=paginate(query),
+        # The application pages belong to another package; link them once they exist.
+        can_link=("applications.view" in current_app.view_functions),
+    )

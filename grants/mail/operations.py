@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
 
 from flask import current_app, g, render_template
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from grants.extensions import db
 from grants.mail.models import OutboxMessage
 from grants.types import utcnow
 
 log = logging.getLogger(__name__)
+CLAIM_LEASE = timedelta(minutes=5)
 
 
 def queue_mail(
@@ -58,8 +59,32 @@ def _send_smtp(message: OutboxMessage) -> None:
         smtp.send_message(email)
 
 
+def _claim(message_id: int, now: datetime) -> bool:
+    """Take one due message for this worker: a conditional UPDATE only one worker wins.
+
+    The claim pushes ``next_attempt_at`` past the send timeout, so a worker that dies
+    mid-send leaves the message to be retried later, never lost and never sent by two
+    workers at once.
+    """
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .values(next_attempt_at=now + CLAIM_LEASE, attempts=OutboxMessage.attempts + 1)
+    )
+    db.session.commit()
+    return bool(getattr(result, "rowcount", 0))
+
+
 def deliver_pending(limit: int = 100) -> tuple[int, int]:
-    """Send due messages; commit after each so a crash never sends twice. (sent, failed)"""
+    """Send due messages, each claimed first; no database lock is held while sending.
+
+    Returns (sent, failed). A failure keeps the message and schedules a retry with
+    exponential back-off (1, 2, 4, ... minutes) until ``MAIL_MAX_ATTEMPTS``.
+    """
     now = utcnow()
     cfg = current_app.config
     ids = db.session.scalars(
@@ -75,25 +100,32 @@ def deliver_pending(limit: int = 100) -> tuple[int, int]:
     db.session.commit()
     sent = failed = 0
     for message_id in ids:
+        if not _claim(message_id, now):
+            continue  # another worker has it
         message = db.session.get(OutboxMessage, message_id)
-        if message is None or message.sent_at is not None:
-            db.session.commit()
+        if message is None:
             continue
-        message.attempts += 1
+        db.session.expunge(message)
+        db.session.commit()  # end the read transaction before talking to the mail server
+        error: str | None = None
         try:
             if cfg["MAIL_BACKEND"] == "log":
                 log.info("E-mail to %s: %s\n%s", message.recipient, message.subject, message.body)
             else:
                 _send_smtp(message)
         except (OSError, smtplib.SMTPException) as exc:
-            failed += 1
-            message.last_error = str(exc)[:500]
-            # Exponential back-off: 1, 2, 4, ... minutes.
-            message.next_attempt_at = utcnow() + timedelta(minutes=2 ** (message.attempts - 1))
+            error = str(exc)[:500]
             log.warning("E-mail %s to %s failed: %s", message.id, message.recipient, exc)
-        else:
+        values: dict[str, Any]
+        if error is None:
             sent += 1
-            message.sent_at = utcnow()
-            message.last_error = None
+            values = {"sent_at": utcnow(), "last_error": None}
+        else:
+            failed += 1
+            backoff = timedelta(minutes=2 ** (message.attempts - 1))
+            values = {"last_error": error, "next_attempt_at": utcnow() + backoff}
+        db.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
+        )
         db.session.commit()
     return sent, failed

@@ -1,0 +1,1 @@
+"""Partnership applications: partners, budgets, mobility, answers, attachments, sign-off."""

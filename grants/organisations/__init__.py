@@ -1,0 +1,1 @@
+"""Organisation profiles and the people who act for them."""
