@@ -33,6 +33,7 @@ translations: $(VENV)/.installed
 run: install translations
 	GRANTS_ENV=development $(FLASK) db upgrade
 	GRANTS_ENV=development $(FLASK) grants demo
+	GRANTS_ENV=development $(FLASK) grants send-mail
 	@echo "grants is running on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
 	GRANTS_ENV=development $(FLASK) run --host $(HOST) --port $(PORT)
 

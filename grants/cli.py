@@ -57,7 +57,7 @@ def demo() -> None:
     click.echo("Demo data " + ("loaded." if created else "already present."))
     click.echo(f"Demo logins (password for all: {DEMO_LOGINS['password']}):")
     for role, email in DEMO_LOGINS["accounts"].items():
-        click.echo(f"  {role:<22} {email}")
+        click.echo(f"  {role:<24} {email}")
 
 
 @grants_cli.command("send-mail")

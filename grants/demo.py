@@ -7,11 +7,15 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from grants.applications import operations as app_ops
+from grants.applications.models import Application, Partner
 from grants.auth.models import User
 from grants.auth.operations import register_user
 from grants.calls import operations as call_ops
-from grants.calls.models import Call, Funder
+from grants.calls.models import Call, CallQuestion, Funder
 from grants.extensions import db
+from grants.organisations.models import Organisation
+from grants.organisations.operations import create_organisation
 from grants.types import utcnow
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed for the demo on purpose
@@ -24,6 +28,8 @@ DEMO_LOGINS = {
         "applicant (Japan)": "aiko@demo.example.org",
         "applicant (Czechia)": "jana@demo.example.org",
         "applicant (Thailand)": "somchai@demo.example.org",
+        "applicant (Philippines)": "maria@demo.example.org",
+        "applicant (France)": "claire@demo.example.org",
     },
 }
 _PEOPLE = {
@@ -34,6 +40,34 @@ _PEOPLE = {
     "jana@demo.example.org": ("Jana Nováková", "en", "Europe/Prague", False),
     "somchai@demo.example.org": ("Somchai Srisuk", "en", "Asia/Bangkok", False),
 }
+
+_MORE_PEOPLE = {
+    "thida@demo.example.org": ("Thida Aung", "en", "Asia/Yangon", False),
+    "lukas@demo.example.org": ("Lukas Becker", "en", "Europe/Berlin", False),
+    "maria@demo.example.org": ("Maria Santos", "en", "Asia/Manila", False),
+    "claire@demo.example.org": ("Claire Martin", "fr", "Europe/Paris", False),
+    "arjun@demo.example.org": ("Arjun Mehta", "en", "Asia/Kolkata", False),
+}
+QUESTIONS = [
+    (
+        {
+            "en": "What will you create together?",
+            "fr": "Que créerez-vous ensemble ?",
+            "ja": "共同で何を創作しますか。",
+        },
+        "Describe the work, the artists and how each partner contributes.",
+        800,
+    ),
+    (
+        {
+            "en": "How will the partners work together and with audiences?",
+            "fr": "Comment les partenaires travailleront-ils ensemble et avec les publics ?",
+            "ja": "パートナー同士、また観客とどのように協働しますか。",
+        },
+        "",
+        600,
+    ),
+]
 
 FUND_TITLE = {
     "en": "Asia-Europe Cultural Cooperation Fund",
@@ -89,7 +123,7 @@ DESCRIPTORS = {
 def _user(email: str) -> User:
     user = db.session.scalar(select(User).where(User.email == email))
     if user is None:
-        name, locale, tz, admin = _PEOPLE[email]
+        name, locale, tz, admin = {**_PEOPLE, **_MORE_PEOPLE}[email]
         user = register_user(
             name=name,
             email=email,
@@ -192,6 +226,38 @@ def load_demo() -> bool:
                 description="",
                 descriptors={},
             )
+    questions = []
+    for texts, guidance, limit in QUESTIONS:
+        question = call_ops.add_question(
+            officer,
+            fund,
+            language="en",
+            text=texts["en"],
+            guidance=guidance,
+            required=True,
+            max_words=limit,
+        )
+        for lang in ("fr", "ja"):
+            call_ops.update_question(
+                officer,
+                question,
+                language=lang,
+                text=texts[lang],
+                guidance="",
+                required=True,
+                max_words=limit,
+            )
+        questions.append(question)
+    for currency, rate in (
+        ("JPY", "0.0061"),
+        ("THB", "0.026"),
+        ("CZK", "0.0398"),
+        ("INR", "0.0109"),
+        ("PHP", "0.0158"),
+    ):
+        call_ops.set_exchange_rate(
+            officer, fund, currency=currency, rate=Decimal(rate), source="InforEuro, November 2026"
+        )
     call_ops.publish_call(officer, fund)
 
     residency = call_ops.create_call(
@@ -238,8 +304,269 @@ def load_demo() -> bool:
         languages=["en", "ja"],
         **{**common, "currency": "JPY"},
     )
+    db.session.flush()
+    _partnerships(fund, questions)
     db.session.commit()
     return True
+
+
+def _org(user: User, name: str, country: str, kind: str, band: str) -> Organisation:
+    return create_organisation(
+        user,
+        name=name,
+        country=country,
+        kind=kind,
+        website=None,
+        registration_id=None,
+        org_id_scheme=None,
+        budget_band=band,
+    )
+
+
+def _part(
+    user: User,
+    partner: Partner,
+    role: str,
+    currency: str,
+    grant: int,
+    cash: int,
+    kind: int,
+    lines: list[tuple[str, str, int]],
+) -> None:
+    app_ops.update_partner(
+        user,
+        partner,
+        version=partner.version,
+        role=role,
+        currency=currency,
+        grant_requested=Decimal(grant),
+        contribution_cash=Decimal(cash),
+        contribution_in_kind=Decimal(kind),
+    )
+    app_ops.set_budget_lines(
+        user, partner, version=partner.version, lines=[(c, d, Decimal(a)) for c, d, a in lines]
+    )
+
+
+def _join(lead: User, application: Application, user: User, org: Organisation) -> Partner:
+    invitation = app_ops.invite_partner(
+        lead, application, email=user.email, locale=user.locale, message=""
+    )
+    return app_ops.accept_invitation(user, invitation, org)
+
+
+def _partnerships(fund: Call, questions: list[CallQuestion]) -> None:
+    """Partnerships from Asia and Europe, from a fresh draft to a submitted application."""
+    people = {email: _user(email) for email in _PEOPLE}
+    aiko, jana = people["aiko@demo.example.org"], people["jana@demo.example.org"]
+    somchai = people["somchai@demo.example.org"]
+    more = {email: _user(email) for email in _MORE_PEOPLE}
+    orgs = {
+        "tokyo": _org(aiko, "Tokyo Theatre Laboratory", "JP", "nonprofit", "250k-1m"),
+        "prague": _org(jana, "Prague Dance House", "CZ", "nonprofit", "50k-250k"),
+        "bangkok": _org(somchai, "Bangkok Shadow Puppet Collective", "TH", "collective", "lt50k"),
+        "yangon": _org(
+            more["thida@demo.example.org"], "Yangon Living Arts", "MM", "collective", "lt50k"
+        ),
+        "berlin": _org(
+            more["lukas@demo.example.org"], "Haus der Kulturen Berlin", "DE", "public", "gt5m"
+        ),
+        "manila": _org(
+            more["maria@demo.example.org"], "Manila Sound Archive", "PH", "nonprofit", "lt50k"
+        ),
+        "lyon": _org(
+            more["claire@demo.example.org"], "Atelier Lumière Lyon", "FR", "company", "250k-1m"
+        ),
+        "mumbai": _org(
+            more["arjun@demo.example.org"], "Mumbai Kathak Studio", "IN", "nonprofit", "lt50k"
+        ),
+    }
+    answers = [
+        "We create a touring performance that follows two rivers, the Sumida and the "
+        "Vltava, with artists from both cities.",
+        "Five weeks of residencies in Tokyo and Prague, public work-in-progress showings "
+        "and a tour of six venues.",
+    ]
+
+    # 1. Submitted: Tokyo (lead) and Prague.
+    rivers = app_ops.start_application(aiko, fund, orgs["tokyo"])
+    prague = _join(aiko, rivers, jana, orgs["prague"])
+    app_ops.update_general(
+        aiko,
+        rivers,
+        version=rivers.version,
+        title="Rivers of Memory",
+        summary="A dance-theatre piece about two rivers and the people who "
+        "live by them, made in Tokyo and Prague.",
+        summary_language="en",
+        artforms=["theatre", "dance"],
+        languages=["ja", "cs", "en"],
+    )
+    for question, text in zip(questions, answers, strict=True):
+        app_ops.save_answer(aiko, rivers, question, version=0, text=text, language="en")
+    _part(
+        aiko,
+        rivers.lead,
+        "Lead producer; hosts the first residency in Tokyo.",
+        "JPY",
+        4_000_000,
+        1_500_000,
+        500_000,
+        [
+            ("fees", "Artists' fees", 3_000_000),
+            ("production", "Set and costumes", 1_500_000),
+            ("travel", "Flights Tokyo-Prague", 1_000_000),
+            ("other", "Rehearsal space", 500_000),
+        ],
+    )
+    _part(
+        jana,
+        prague,
+        "Co-producer; hosts the second residency and the European tour.",
+        "CZK",
+        600_000,
+        150_000,
+        100_000,
+        [
+            ("fees", "Dancers' fees", 450_000),
+            ("accommodation", "Residency housing", 200_000),
+            ("communication", "Tour publicity", 200_000),
+        ],
+    )
+    app_ops.add_flow(
+        aiko,
+        rivers,
+        from_country="JP",
+        to_country="CZ",
+        people=6,
+        days=21,
+        purpose="Residency and premiere in Prague",
+    )
+    app_ops.add_flow(
+        jana,
+        rivers,
+        from_country="CZ",
+        to_country="JP",
+        people=4,
+        days=14,
+        purpose="Residency in Tokyo",
+    )
+    app_ops.sign_off(aiko, rivers.lead)
+    app_ops.sign_off(jana, prague)
+    app_ops.submit_application(aiko, rivers)
+
+    # 2. Ready to submit, one partner has signed: Manila (lead) and Lyon.
+    songs = app_ops.start_application(more["maria@demo.example.org"], fund, orgs["manila"])
+    maria, claire = more["maria@demo.example.org"], more["claire@demo.example.org"]
+    lyon = _join(maria, songs, claire, orgs["lyon"])
+    app_ops.update_general(
+        maria,
+        songs,
+        version=songs.version,
+        title="Archives of Song",
+        summary="Digitising and re-performing field recordings of Philippine "
+        "and French folk songs.",
+        summary_language="en",
+        artforms=["cultural_heritage", "music"],
+        languages=["tl", "fr"],
+    )
+    for question, text in zip(questions, answers, strict=True):
+        app_ops.save_answer(maria, songs, question, version=0, text=text, language="en")
+    _part(
+        maria,
+        songs.lead,
+        "Lead; holds the recordings.",
+        "PHP",
+        1_200_000,
+        50_000,
+        100_000,
+        [("fees", "Archivists and singers", 900_000), ("equipment", "Scanners", 450_000)],
+    )
+    _part(
+        claire,
+        lyon,
+        "Recording studio and concerts in France.",
+        "EUR",
+        12_000,
+        6_000,
+        2_000,
+        [("production", "Studio time", 14_000), ("communication", "Concerts", 6_000)],
+    )
+    app_ops.add_flow(
+        maria,
+        songs,
+        from_country="PH",
+        to_country="FR",
+        people=3,
+        days=10,
+        purpose="Recording sessions",
+    )
+    app_ops.sign_off(claire, lyon)
+
+    # 3. Draft with a pending invitation: Bangkok (lead), Yangon and Berlin invited.
+    puppets = app_ops.start_application(somchai, fund, orgs["bangkok"])
+    thida = more["thida@demo.example.org"]
+    yangon = _join(somchai, puppets, thida, orgs["yangon"])
+    app_ops.invite_partner(
+        somchai,
+        puppets,
+        email="lukas@demo.example.org",
+        locale="en",
+        message="Would Haus der Kulturen host the final showing?",
+    )
+    app_ops.update_general(
+        somchai,
+        puppets,
+        version=puppets.version,
+        title="Shadows Across the Mekong",
+        summary="Shadow puppetry from Thailand and Myanmar meets a Berlin audience.",
+        summary_language="en",
+        artforms=["theatre"],
+        languages=["th", "my", "de"],
+    )
+    _part(
+        somchai,
+        puppets.lead,
+        "Lead; builds the puppets.",
+        "THB",
+        900_000,
+        20_000,
+        80_000,
+        [("production", "Puppets and screens", 600_000)],
+    )
+    _part(thida, yangon, "Musicians and puppeteers from Yangon.", "EUR", 15_000, 0, 500, [])
+    app_ops.add_flow(
+        somchai,
+        puppets,
+        from_country="TH",
+        to_country="DE",
+        people=5,
+        days=12,
+        purpose="Final showing",
+    )
+    app_ops.add_flow(
+        thida,
+        puppets,
+        from_country="MM",
+        to_country="TH",
+        people=4,
+        days=30,
+        purpose="Rehearsals in Bangkok",
+    )
+
+    # 4. Just started: Mumbai, alone so far.
+    kathak = app_ops.start_application(more["arjun@demo.example.org"], fund, orgs["mumbai"])
+    app_ops.update_general(
+        more["arjun@demo.example.org"],
+        kathak,
+        version=kathak.version,
+        title="Kathak Conversations",
+        summary="",
+        summary_language=None,
+        artforms=["dance"],
+        languages=["hi"],
+    )
+    _ = orgs["berlin"]  # Berlin has an organisation and a waiting invitation
 
 
 def demo_call() -> Call | None:
