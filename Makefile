@@ -28,7 +28,7 @@ install-dev: $(VENV)/.installed-dev
 
 # .mo files are built from the committed .po files, never committed themselves.
 translations: $(VENV)/.installed
-	@$(BIN)/pybabel compile --use-fuzzy -d translations -q 2>/dev/null || $(BIN)/pybabel compile -d translations
+	$(BIN)/pybabel -q compile -d translations
 
 run: install translations
 	GRANTS_ENV=development $(FLASK) db upgrade

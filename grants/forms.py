@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from babel.numbers import NumberFormatError, parse_decimal
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField
+from wtforms import DecimalField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
+from wtforms.widgets import TextInput
 
 from grants import i18n
 
@@ -50,3 +53,29 @@ class TimezoneField(SelectField):
         self.choices = choices(
             (name, name.replace("_", " ")) for name in sorted(i18n.all_timezones())
         )
+
+
+class LocaleDecimalField(DecimalField):
+    """A decimal typed as the reader writes numbers: "2.5", or "2,5" and "20 000,50" in French.
+
+    Plain notation always works; the reader's locale is tried only when it fails, and
+    strictly, so "2,5" typed in English is an error rather than 25. A text input (with a
+    decimal keypad on phones), since number inputs refuse a comma in many browsers.
+    """
+
+    widget = TextInput()
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist:
+            return
+        raw = str(valuelist[0]).strip()
+        try:
+            self.data = Decimal(raw)
+            return
+        except InvalidOperation:
+            pass
+        try:
+            self.data = parse_decimal(raw, locale=i18n.locale_name(), strict=True)
+        except (NumberFormatError, ValueError) as exc:
+            self.data = None
+            raise ValueError(self.gettext("Not a valid decimal value.")) from exc

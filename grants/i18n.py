@@ -120,6 +120,11 @@ def format_exact_number(value: Decimal) -> str:
     return format_decimal(value, locale=locale_name(), decimal_quantization=False)
 
 
+def too_many_decimals(value: Decimal, places: int) -> bool:
+    """True when the value itself needs more decimals (20000.00 is fine for JPY)."""
+    return value != value.quantize(Decimal(1).scaleb(-places))
+
+
 def currency_precision(currency: str) -> int:
     """Number of decimals the currency uses (ISO 4217 via CLDR)."""
     return int(get_currency_precision(currency))
@@ -138,7 +143,8 @@ def country_name(code: str | None) -> str:
     """A country's name in the reader's language, from CLDR."""
     if not code:
         return ""
-    return str(_locale().territories.get(code) or countries().get(code, code))
+    known = countries().get(code)
+    return str(_locale().territories.get(code) or (known.name if known else code))
 
 
 def language_name(code: str | None) -> str:

@@ -57,6 +57,16 @@ APPLICATION_STATUS_LABELS: dict[str, Any] = {
     "withdrawn": _l("Withdrawn"),
 }
 
+SUBJECT_LABELS: dict[str, Any] = {
+    "users": _l("Account"),
+    "funders": _l("Funder"),
+    "calls": _l("Call"),
+    "criteria": _l("Criterion"),
+    "call_questions": _l("Question"),
+    "organisations": _l("Organisation"),
+    "applications": _l("Application"),
+}
+
 INVITATION_STATUS_LABELS: dict[str, Any] = {
     "pending": _l("waiting for an answer"),
     "accepted": _l("accepted"),
@@ -83,6 +93,11 @@ AUDIT_ACTION_LABELS: dict[str, Any] = {
     "call.criterion_removed": _l("Criterion removed"),
     "call.published": _l("Call published"),
     "call.unpublished": _l("Call withdrawn to draft"),
+    "call.question_added": _l("Question added"),
+    "call.question_updated": _l("Question changed"),
+    "call.question_removed": _l("Question removed"),
+    "call.rate_set": _l("Exchange rate set"),
+    "call.rate_removed": _l("Exchange rate removed"),
     "organisation.created": _l("Organisation created"),
     "organisation.updated": _l("Organisation changed"),
     "organisation.member_added": _l("Colleague added to an organisation"),

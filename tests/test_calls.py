@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -267,9 +268,26 @@ def test_call_list_and_page_use_a_constant_number_of_queries(client, world, coun
         return list_counter.count, page_counter.count
 
     few = measure()
+    # Anonymous: list = count + page of calls with their funders; page = call + criteria
+    # + questions (+ the session's cookie-less user lookup never happens).
+    assert few == (2, 3)
     other = make_funder("Third Funder", officers=(world["officer"],))
     for n in range(10):
         make_call(other if n % 2 else world["funder"], world["officer"], title=f"Call {n}")
+    from grants.calls import operations as ops
+
+    for n in range(4):  # more criteria on the page's call
+        ops.add_criterion(
+            world["officer"],
+            world["call"],
+            language="en",
+            weight=Decimal(1),
+            threshold=None,
+            name=f"Extra {n}",
+            description="",
+            descriptors={},
+        )
+    db.session.commit()
     assert measure() == few
 
 
@@ -320,3 +338,104 @@ def test_settings_form_shows_times_in_the_calls_zone(officer_client, world):
 def test_call_settings_helper_is_valid():
     """The test helper's settings describe a publishable call."""
     assert call_settings()["grant_min"] < call_settings()["grant_max"]
+
+
+@pytest.mark.parametrize(
+    ("zone", "local", "message"),
+    [
+        ("Europe/Paris", "2030-03-31T02:30", "does not exist in Europe/Paris"),
+        ("Europe/Paris", "2030-10-27T02:30", "happens twice in Europe/Paris"),
+        ("America/New_York", "2030-03-10T02:15", "does not exist in America/New_York"),
+    ],
+)
+def test_skipped_or_repeated_local_times_are_refused(officer_client, world, zone, local, message):
+    """Daylight-saving gaps and overlaps are named instead of silently shifted."""
+    page = post(
+        officer_client,
+        f"/manage/funders/{world['funder'].id}/calls/new",
+        call_form(timezone=zone, closes_at=local),
+    ).get_data(as_text=True)
+    assert message in page
+    assert 'id="closes_at-error"' in page
+
+
+def test_a_yen_call_can_be_saved_again_unchanged(officer_client, world):
+    """Whole-number currencies round-trip through the settings form."""
+    response = post(
+        officer_client,
+        f"/manage/funders/{world['funder'].id}/calls/new",
+        call_form(
+            currency="JPY",
+            budget_envelope="90000000",
+            grant_min="100000",
+            grant_max="2500000",
+            reference_prefix="YEN",
+        ),
+    )
+    assert response.status_code == 302
+    call = db.session.scalar(select(Call).where(Call.reference_prefix == "YEN"))
+    page = officer_client.get(f"/manage/calls/{call.id}/settings").get_data(as_text=True)
+    shown = re.search(r'id="grant_max"[^>]*value="([^"]+)"', page).group(1)
+    assert shown == "2500000"
+    again = post(
+        officer_client,
+        f"/manage/calls/{call.id}/settings",
+        call_form(
+            currency="JPY",
+            budget_envelope="90000000.00",
+            grant_min="100000.00",
+            grant_max="2500000",
+            reference_prefix="YEN",
+        ),
+    )
+    assert again.status_code == 302, again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [({"currency": "USD"}, "currency"), ({"score_max": "10"}, "score_max")],
+)
+def test_published_call_keeps_its_currency_and_scale(officer_client, world, overrides, field):
+    """Applicants rely on these once the call is public."""
+    call = world["call"]
+    form = call_form(
+        reference_prefix=call.reference_prefix,
+        opens_at="2026-01-01T00:00",
+        closes_at="2031-01-01T00:00",
+        **overrides,
+    )
+    page = post(officer_client, f"/manage/calls/{call.id}/settings", form).get_data(as_text=True)
+    assert "cannot change once the call is published" in page
+    assert f'id="{field}-error"' in page
+
+
+def test_published_call_cannot_close_in_the_past(officer_client, world):
+    """Moving the deadline into the past is refused."""
+    call = world["call"]
+    form = call_form(
+        reference_prefix=call.reference_prefix,
+        opens_at="2020-01-01T00:00",
+        closes_at="2021-01-01T00:00",
+    )
+    page = post(officer_client, f"/manage/calls/{call.id}/settings", form).get_data(as_text=True)
+    assert "cannot be moved into the past" in page
+
+
+def test_numbers_are_read_as_the_reader_writes_them(officer_client, world):
+    """In French "2,5" and "20 000" are numbers; in English "2,5" is refused, not 25."""
+    call = world["call"]
+    url = f"/manage/calls/{call.id}/criteria/new"
+    english = post(
+        officer_client, url, {"weight": "2,5", "threshold": "", "name": "Reach", "description": ""}
+    ).get_data(as_text=True)
+    assert "Not a valid decimal value." in english
+    world["officer"].locale = "fr"
+    db.session.commit()
+    french = post(
+        officer_client,
+        url,
+        {"weight": "2,5", "threshold": "1,5", "name": "Reach", "description": ""},
+    )
+    assert french.status_code == 302
+    criterion = call.criteria[-1]
+    assert (criterion.weight, criterion.threshold) == (Decimal("2.5"), Decimal("1.5"))

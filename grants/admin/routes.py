@@ -11,12 +11,13 @@ from werkzeug.wrappers import Response
 
 from grants.audit.models import AuditEntry
 from grants.audit.verify import verify_stored_chain
+from grants.auth.models import User
 from grants.calls import operations as ops
 from grants.calls.forms import AddOfficerForm, ConfirmForm, FunderForm
 from grants.calls.models import Funder, FunderOfficer
 from grants.errors import OperationError
 from grants.extensions import db
-from grants.labels import AUDIT_ACTION_LABELS, label
+from grants.labels import AUDIT_ACTION_LABELS, SUBJECT_LABELS, label
 from grants.mail.models import OutboxMessage
 from grants.pagination import paginate
 from grants.permissions import can_manage_funders, can_view_audit_log, can_view_outbox, require
@@ -159,9 +160,16 @@ def audit() -> str:
     require(can_view_audit_log(current_user))
     query = select(AuditEntry).order_by(AuditEntry.seq.desc())
     report = verify_stored_chain() if request.args.get("verify") else None
+    page = paginate(query)
+    actor_ids = {e.actor_id for e in page.items if e.actor_id}
+    names = dict(
+        db.session.execute(select(User.id, User.name).where(User.id.in_(actor_ids))).tuples().all()
+    )
     return render_template(
         "admin/audit.html",
-        page=paginate(query),
+        page=page,
         report=report,
+        names=names,
         action_label=lambda code: label(AUDIT_ACTION_LABELS, code),
+        subject_label=lambda code: label(SUBJECT_LABELS, code),
     )

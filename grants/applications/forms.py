@@ -37,7 +37,7 @@ from grants.applications.models import BUDGET_CATEGORIES
 from grants.calls.forms import MultiCheckboxField, decimals_message
 from grants.calls.models import Call
 from grants.domain.vocabulary import CONTENT_LANGUAGES
-from grants.forms import choices
+from grants.forms import LocaleDecimalField, choices
 from grants.labels import ARTFORM_LABELS
 
 CATEGORY_LABELS: dict[str, Any] = {
@@ -112,7 +112,7 @@ class AnswerForm(VersionedForm):
 
 
 def _money(label: Any) -> DecimalField:
-    return DecimalField(
+    return LocaleDecimalField(
         label,
         places=None,
         default=Decimal(0),
@@ -156,13 +156,13 @@ def _check_decimals(currency: str | None, fields: list[Any]) -> bool:
         return ok
     places = i18n.currency_precision(currency)
     for field in fields:
-        if field.data is not None and -field.data.as_tuple().exponent > places:
+        if field.data is not None and i18n.too_many_decimals(field.data, places):
             field.errors = [*field.errors, decimals_message(currency, places)]
             ok = False
     return ok
 
 
-class BlankableDecimalField(DecimalField):
+class BlankableDecimalField(LocaleDecimalField):
     """A decimal that may be left empty (then ``None``, without an error)."""
 
     def process_formdata(self, valuelist: list[Any]) -> None:

@@ -13,6 +13,7 @@ from flask import current_app, session
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from grants.audit.operations import record
 from grants.auth.models import User, UserSession
@@ -133,8 +134,14 @@ def register_user(
         timezone=timezone,
         is_admin=is_admin,
     )
-    db.session.add(user)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a parallel registration may have just won
+            db.session.add(user)
+            db.session.flush()
+    except IntegrityError as exc:
+        raise OperationError(
+            _l("An account with this e-mail address already exists."), "email"
+        ) from exc
     record(user, "user.registered", user, {"locale": locale, "is_admin": is_admin})
     return user
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -40,7 +40,7 @@ from grants import i18n
 from grants.calls.operations import rate_problem
 from grants.domain.countries import regions
 from grants.domain.vocabulary import ARTFORMS, CONTENT_LANGUAGES, CURRENCIES, SCORE_STEPS
-from grants.forms import TimezoneField, choices
+from grants.forms import LocaleDecimalField, TimezoneField, choices
 from grants.labels import ARTFORM_LABELS
 
 
@@ -81,7 +81,7 @@ class AddOfficerForm(FlaskForm):
 
 
 def _amount(label: Any) -> DecimalField:
-    return DecimalField(
+    return LocaleDecimalField(
         label,
         places=None,
         validators=[InputRequired(), NumberRange(min=0, max=Decimal("999999999999"))],
@@ -113,10 +113,18 @@ class CallSettingsForm(FlaskForm):
         description=_l("Opening and closing times are in this time zone."),
     )
     opens_at = DateTimeLocalField(
-        _l("Opens at"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()]
+        _l("Opens at"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[InputRequired()],
+        description=_l("Local time in the call's time zone."),
     )
     closes_at = DateTimeLocalField(
-        _l("Closes at"), format="%Y-%m-%dT%H:%M", validators=[InputRequired()]
+        _l("Closes at"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[InputRequired()],
+        description=_l(
+            "Local time in the call's time zone. Applications are refused from this minute on."
+        ),
     )
     currency = SelectField(_l("Currency"), validators=[DataRequired()])
     budget_envelope = _amount(_l("Budget envelope"))
@@ -138,13 +146,13 @@ class CallSettingsForm(FlaskForm):
     )
     artforms = MultiCheckboxField(_l("Artforms"))
     languages = MultiCheckboxField(_l("Languages applications may be written in"))
-    score_min = DecimalField(
+    score_min = LocaleDecimalField(
         _l("Lowest score"),
         default=Decimal(0),
         places=None,
         validators=[InputRequired(), NumberRange(min=0, max=100)],
     )
-    score_max = DecimalField(
+    score_max = LocaleDecimalField(
         _l("Highest score"),
         default=Decimal(5),
         places=None,
@@ -191,7 +199,36 @@ class CallSettingsForm(FlaskForm):
         """A naive form value read in the call's time zone."""
         return value.replace(tzinfo=ZoneInfo(self.timezone.data or "UTC"))
 
+    def _check_local_time(self, field: DateTimeLocalField) -> None:
+        """Refuse a wall-clock time that the call's zone skips or repeats (DST changes)."""
+        if field.data is None or not i18n.valid_timezone(self.timezone.data):
+            return
+        zone = ZoneInfo(self.timezone.data)
+        first = field.data.replace(tzinfo=zone, fold=0)
+        second = field.data.replace(tzinfo=zone, fold=1)
+        round_trip = first.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+        if round_trip != field.data:
+            raise ValidationError(
+                _l(
+                    "This time does not exist in %(zone)s: the clocks change "
+                    "then. Choose another time.",
+                    zone=zone.key,
+                )
+            )
+        if first.utcoffset() != second.utcoffset():
+            raise ValidationError(
+                _l(
+                    "This time happens twice in %(zone)s because the clocks "
+                    "go back. Choose another time.",
+                    zone=zone.key,
+                )
+            )
+
+    def validate_opens_at(self, field: DateTimeLocalField) -> None:
+        self._check_local_time(field)
+
     def validate_closes_at(self, field: DateTimeLocalField) -> None:
+        self._check_local_time(field)
         if self.opens_at.data and field.data and field.data <= self.opens_at.data:
             raise ValidationError(_l("The closing time must be after the opening time."))
 
@@ -227,7 +264,7 @@ class CallSettingsForm(FlaskForm):
         if self.currency.data in CURRENCIES:
             places = i18n.currency_precision(self.currency.data)
             for field in (self.budget_envelope, self.grant_min, self.grant_max):
-                if field.data is not None and -field.data.as_tuple().exponent > places:
+                if field.data is not None and i18n.too_many_decimals(field.data, places):
                     field.errors = [*field.errors, decimals_message(self.currency.data, places)]
                     ok = False
         return ok
@@ -282,7 +319,7 @@ def criterion_form(levels: list[str], data: dict[str, Any] | None = None) -> Fla
     """A criterion form with one descriptor field per whole score level."""
 
     class CriterionForm(FlaskForm):
-        weight = DecimalField(
+        weight = LocaleDecimalField(
             _l("Weight"),
             places=None,
             default=Decimal(1),
@@ -294,7 +331,7 @@ def criterion_form(levels: list[str], data: dict[str, Any] | None = None) -> Fla
             ],
             description=_l("Weights are relative: 2 counts twice as much as 1."),
         )
-        threshold = DecimalField(
+        threshold = LocaleDecimalField(
             _l("Threshold (optional)"),
             places=None,
             validators=[Optional()],
@@ -347,7 +384,7 @@ class ExchangeRateForm(FlaskForm):
     """Add or change the fixed rate of one currency into the call's currency."""
 
     currency = SelectField(_l("Currency"), validate_choice=False)
-    rate = DecimalField(
+    rate = LocaleDecimalField(
         _l("Rate"),
         places=None,
         validators=[InputRequired()],

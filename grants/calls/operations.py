@@ -137,6 +137,26 @@ def create_call(actor: User, funder: Funder, *, title: str, summary: str, **sett
     return call
 
 
+# Once applicants can see a call, these would change the ground under their feet.
+FROZEN_WHEN_PUBLISHED = ("currency", "score_min", "score_max", "score_step", "default_language")
+
+
+def _check_published_change(call: Call, settings: dict[str, Any]) -> None:
+    for name in FROZEN_WHEN_PUBLISHED:
+        if _plain(settings[name]) != _plain(getattr(call, name)):
+            raise OperationError(
+                _l(
+                    "This cannot change once the call is published: applicants and reviewers "
+                    "rely on it."
+                ),
+                name,
+            )
+    if settings["closes_at"] != call.closes_at and settings["closes_at"] <= utcnow():
+        raise OperationError(
+            _l("A published call's closing time cannot be moved into the past."), "closes_at"
+        )
+
+
 def update_call_settings(actor: User, call: Call, **settings: Any) -> dict[str, Any]:
     """Change settings; the audit entry holds old and new values."""
     settings = {**{name: getattr(call, name) for name in CALL_SETTING_DEFAULTS}, **settings}
@@ -145,6 +165,8 @@ def update_call_settings(actor: User, call: Call, **settings: Any) -> dict[str, 
         raise OperationError(
             _l("Remove the call's exchange rates before changing its currency."), "currency"
         )
+    if call.status == CallStatus.PUBLISHED:
+        _check_published_change(call, settings)
     changes = _apply(call, {name: settings[name] for name in CALL_SETTINGS})
     for criterion in call.criteria:
         _check_threshold(call, criterion.threshold)

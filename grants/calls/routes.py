@@ -185,6 +185,9 @@ def settings(call_id: int) -> Response | str:
         form.opens_at.data = call.opens_at.astimezone(zone).replace(tzinfo=None)
         form.closes_at.data = call.closes_at.astimezone(zone).replace(tzinfo=None)
         form.score_step.data = str(call.score_step.normalize())
+        exponent = Decimal(1).scaleb(-i18n.currency_precision(call.currency))
+        for money in (form.budget_envelope, form.grant_min, form.grant_max):
+            money.data = money.data.quantize(exponent)
     if form.validate_on_submit():
         try:
             ops.update_call_settings(current_user, call, **_settings(form))
