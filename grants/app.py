@@ -42,6 +42,11 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
         app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("Set GRANTS_SECRET_KEY (a long random string) before starting grants.")
+    if not app.config.get("BASE_URL"):
+        raise RuntimeError(
+            "Set GRANTS_BASE_URL (e.g. https://grants.example.org): e-mail "
+            "links are built from it, never from the request's Host header."
+        )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]

@@ -91,6 +91,9 @@ def test_production_cookies_are_secure(monkeypatch, tmp_path):
     with pytest.raises(RuntimeError, match="GRANTS_SECRET_KEY"):
         create_app("production")
     monkeypatch.setenv("GRANTS_SECRET_KEY", "x" * 40)
+    with pytest.raises(RuntimeError, match="GRANTS_BASE_URL"):
+        create_app("production")
+    monkeypatch.setenv("GRANTS_BASE_URL", "https://grants.example.org")
     app = create_app("production")
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
@@ -101,6 +104,7 @@ def test_proxy_headers_are_trusted_only_when_configured(monkeypatch, tmp_path):
     monkeypatch.setenv("GRANTS_DATABASE_URL", f"sqlite:///{tmp_path}/p.sqlite")
     monkeypatch.setenv("GRANTS_SECRET_KEY", "x" * 40)
     monkeypatch.setenv("GRANTS_TRUSTED_PROXIES", "1")
+    monkeypatch.setenv("GRANTS_BASE_URL", "https://grants.example.org")
     app = create_app("production")
     seen = {}
 
