@@ -18,6 +18,7 @@ from grants.calls.models import (
     ExchangeRate,
     Funder,
     FunderOfficer,
+    TierOverride,
 )
 from grants.mail.models import OutboxMessage
 from grants.organisations.models import Organisation, OrganisationMember
@@ -40,6 +41,7 @@ __all__ = [
     "OrganisationMember",
     "OutboxMessage",
     "Partner",
+    "TierOverride",
     "User",
     "UserSession",
 ]

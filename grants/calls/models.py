@@ -98,6 +98,17 @@ class Call(db.Model):  # type: ignore[name-defined,misc]
     required_attachments: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Last sequence number handed out in this call's application references.
     reference_counter: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The equity policy (docs/equity.md): weight of the equity index in the ranking, and per
+    # income tier 0-3 the capacity weight and the maximum share of costs a grant may cover.
+    equity_weight: Mapped[Decimal] = mapped_column(
+        Numeric(4, 3), default=Decimal("0.10"), server_default="0.10"
+    )
+    capacity_weights: Mapped[list[str]] = mapped_column(
+        JSON, default=lambda: ["1.0", "0.6", "0.35", "0.2"]
+    )
+    max_funding_rates: Mapped[list[str]] = mapped_column(
+        JSON, default=lambda: ["0.70", "0.80", "0.90", "1.00"]
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -108,6 +119,9 @@ class Call(db.Model):  # type: ignore[name-defined,misc]
     )
     questions: Mapped[list[CallQuestion]] = relationship(
         back_populates="call", order_by="CallQuestion.position", cascade="all, delete-orphan"
+    )
+    tier_overrides: Mapped[list[TierOverride]] = relationship(
+        back_populates="call", order_by="TierOverride.country", cascade="all, delete-orphan"
     )
     exchange_rates: Mapped[list[ExchangeRate]] = relationship(
         back_populates="call", order_by="ExchangeRate.currency", cascade="all, delete-orphan"
@@ -197,3 +211,23 @@ class ExchangeRate(db.Model):  # type: ignore[name-defined,misc]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     call: Mapped[Call] = relationship(back_populates="exchange_rates")
+
+
+class TierOverride(db.Model):  # type: ignore[name-defined,misc]
+    """An officer's decision to treat a country as another income tier in one call."""
+
+    __tablename__ = "tier_overrides"
+    __table_args__ = (
+        UniqueConstraint("call_id", "country"),
+        CheckConstraint("tier >= 0 AND tier <= 3", name="tier_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    country: Mapped[str] = mapped_column(String(2))
+    tier: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(500))
+    set_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    call: Mapped[Call] = relationship(back_populates="tier_overrides")
