@@ -110,7 +110,9 @@ def register_template_helpers(app: Flask) -> None:
         country=i18n.country_name,
         language=i18n.language_name,
         list_text=i18n.format_list_text,
+        percent=i18n.format_percent,
     )
+    from grants.calls.forms import TIER_LABELS
     from grants.calls.operations import score_levels
     from grants.labels import (
         APPLICATION_STATUS_LABELS,
@@ -132,6 +134,7 @@ def register_template_helpers(app: Flask) -> None:
         artform_label=lambda code: label(ARTFORM_LABELS, code),
         countdown=i18n.countdown,
         invitation_status=lambda code: label(INVITATION_STATUS_LABELS, code),
+        tier_label=lambda tier: str(TIER_LABELS[tier]),
     )
 
     @app.context_processor

@@ -424,9 +424,9 @@ def _partnerships(fund: Call, questions: list[CallQuestion]) -> None:
         prague,
         "Co-producer; hosts the second residency and the European tour.",
         "CZK",
-        600_000,
+        550_000,
         150_000,
-        100_000,
+        150_000,
         [
             ("fees", "Dancers' fees", 450_000),
             ("accommodation", "Residency housing", 200_000),

@@ -16,6 +16,7 @@ from babel.dates import format_datetime as babel_format_datetime
 from babel.dates import format_timedelta
 from babel.lists import format_list as babel_format_list
 from babel.numbers import format_currency, format_decimal, get_currency_precision
+from babel.numbers import format_percent as babel_format_percent
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
@@ -108,6 +109,11 @@ def format_money(amount: Decimal | None, currency: str) -> str:
     if amount is None:
         return ""
     return format_currency(amount, currency, locale=locale_name())
+
+
+def format_percent(value: Decimal | float) -> str:
+    """A share as a percentage in the reader's locale (0.7 -> "70%", "70 %")."""
+    return str(babel_format_percent(value, locale=locale_name()))
 
 
 def format_number(value: Decimal | int | float) -> str:

@@ -186,6 +186,22 @@ def checklist_text(check: Check, application: Application) -> str:
             lines=i18n.format_money(Decimal(str(p["lines"])), partner.currency),
             part=i18n.format_money(Decimal(str(p["part"])), partner.currency),
         )
+    if check.item == Item.TIERS:
+        if check.ok:
+            return _("Every partner's country has an income tier.")
+        return _(
+            "No income tier is known for the country of %(partners)s: the call's "
+            "officers must set one before the application can be submitted.",
+            partners=p["partners"],
+        )
+    if check.item == Item.FUNDING_RATES:
+        if check.ok:
+            return _("Every partner's grant stays within the maximum share of its costs.")
+        return _(
+            "The grant of %(partners)s covers more of its costs than the call allows: "
+            "lower the grant or raise the own contribution.",
+            partners=p["partners"],
+        )
     if check.item == Item.ANSWER:
         question = next(q for q in call.questions if str(q.id) == check.subject)
         text = question.localised("text", locale, call.default_language).text

@@ -59,7 +59,7 @@ def setup(world):
     db.session.commit()
     lead = make_user("lead@example.org", name="Aiko Lead", locale="en", timezone="Asia/Tokyo")
     partner = make_user(
-        "partner@example.org", name="Jana Partner", locale="fr", timezone="Europe/Prague"
+        "partner@example.org", name="Jana Partner", locale="en", timezone="Europe/Prague"
     )
     outsider = make_user("outsider@example.org", name="Olga Outsider")
     lead_org = make_org(lead, "Tokyo Theatre Lab", "JP")
@@ -123,11 +123,11 @@ def complete(s):
         role="Lead",
         currency="EUR",
         grant_requested=Decimal(5000),
-        contribution_cash=Decimal(1000),
+        contribution_cash=Decimal(2500),
         contribution_in_kind=Decimal(0),
     )
     ops.set_budget_lines(
-        s["lead"], lead, version=lead.version, lines=[("fees", "Artists", Decimal(6000))]
+        s["lead"], lead, version=lead.version, lines=[("fees", "Artists", Decimal(7500))]
     )
     ops.update_partner(
         s["partner"],
@@ -135,8 +135,8 @@ def complete(s):
         version=partner.version,
         role="Co-producer",
         currency="EUR",
-        grant_requested=Decimal(4000),
-        contribution_cash=Decimal(500),
+        grant_requested=Decimal(3500),
+        contribution_cash=Decimal(1000),
         contribution_in_kind=Decimal(500),
     )
     ops.set_budget_lines(
@@ -144,7 +144,7 @@ def complete(s):
         partner,
         version=partner.version,
         lines=[("travel", "Flights", Decimal(3000)), ("accommodation", "Hotel", Decimal(2000))],
-    )
+    )  # 3,500 of 5,000: a 70% funding rate, the most tier 0 allows
     db.session.commit()
     return partner
 
@@ -457,6 +457,7 @@ def test_submission_assigns_a_reference_and_mails_every_partner_in_its_language(
     response = post(client, f"/applications/{app.id}/submit")
     assert app.status == "draft"  # not everyone signed
     assert response.status_code == 302
+    setup["partner"].locale = "fr"
     ops.sign_off(setup["lead"], app.lead)
     ops.sign_off(setup["partner"], partner)
     db.session.commit()
@@ -475,6 +476,7 @@ def test_submission_assigns_a_reference_and_mails_every_partner_in_its_language(
         ("partner@example.org", "fr"),
     ]
     assert "Receipt" in receipts[0].subject
+    assert receipts[1].subject != receipts[0].subject  # the partner's is in French
     assert all(app.reference in m.subject for m in receipts)
     entry = db.session.scalars(
         select(AuditEntry).where(AuditEntry.action == "application.submitted")

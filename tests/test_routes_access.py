@@ -145,6 +145,13 @@ RULES: dict[str, list[tuple[str, Url, dict[str, Any]]]] = {
     "calls.submitted_applications": [
         ("GET", lambda w: f"/manage/calls/{w['call'].id}/applications", OFFICER_ONLY)
     ],
+    "calls.equity": [("GET", lambda w: f"/manage/calls/{w['call'].id}/equity", OFFICER_ONLY)],
+    "calls.set_tier": [
+        ("POST", lambda w: f"/manage/calls/{w['call'].id}/equity/tiers", OFFICER_ONLY)
+    ],
+    "calls.remove_tier": [
+        ("POST", lambda w: f"/manage/calls/{w['call'].id}/equity/tiers/ET/remove", OFFICER_ONLY)
+    ],
     "organisations.mine": [("GET", lambda w: "/organisations/", SIGNED_IN)],
     "organisations.new": [("GET", lambda w: "/organisations/new", SIGNED_IN)],
     "organisations.edit": [("GET", lambda w: f"/organisations/{w['org'].id}", APPLICANT_ONLY)],
@@ -277,6 +284,9 @@ def world_with_link(world):
     calls_ops.set_exchange_rate(
         world["officer"], world["call"], currency="USD", rate=Decimal("0.92"), source="InforEuro"
     )
+    calls_ops.set_tier_override(
+        world["officer"], world["call"], country="ET", tier=3, reason="Low income in FY2025"
+    )
     applicant = world["applicant"]
     world["org"] = create_organisation(
         applicant,
@@ -363,6 +373,7 @@ def test_every_post_route_refuses_a_missing_csrf_token(client, world_with_link, 
             f"/manage/calls/{world['call'].id}/questions/{world['question'].id}/en"
         ),
         "calls.rates": f"/manage/calls/{world['call'].id}/rates",
+        "calls.equity": f"/manage/calls/{world['call'].id}/equity",
         "organisations.new": "/organisations/new",
         "organisations.edit": f"/organisations/{world['org'].id}",
         "applications.start": f"/calls/{world['call'].id}/apply",

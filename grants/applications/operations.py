@@ -36,6 +36,7 @@ from grants.auth.operations import normalise_email
 from grants.calls.models import Call, CallQuestion
 from grants.domain import eligibility as el
 from grants.domain.countries import region_of
+from grants.domain.equity import EquityAssessment, PartnerBudget, assess
 from grants.domain.workflow import CallPhase
 from grants.errors import OperationError
 from grants.extensions import db
@@ -672,9 +673,26 @@ def accept_invitation(actor: User, invitation: Invitation, organisation: Organis
 # --- checklist, sign-off, submission --------------------------------------------------------
 
 
-def eligibility(application: Application) -> list[el.Check]:
+def equity_assessment(application: Application) -> EquityAssessment:
+    """The equity panel: each partner's money converted into the call's currency."""
+    return assess(
+        [
+            PartnerBudget(
+                key=str(p.id),
+                country=p.organisation.country,
+                grant=p.grant_requested * p.rate,
+                contribution=(p.contribution_cash + p.contribution_in_kind) * p.rate,
+            )
+            for p in application.partners
+        ],
+        application.call.equity_policy(),
+    )
+
+
+def eligibility(application: Application, equity: EquityAssessment | None = None) -> list[el.Check]:
     """The live checklist of the application."""
     call = application.call
+    equity = equity or equity_assessment(application)
     partners = tuple(
         el.PartnerFacts(
             key=str(p.id),
@@ -685,6 +703,8 @@ def eligibility(application: Application) -> list[el.Check]:
             part_total=p.part_total,
             lines_total=p.lines_total,
             signed=p.signed_off_at is not None,
+            tier_known=equity.partner(str(p.id)).tier is not None,
+            within_rate=equity.partner(str(p.id)).within_rate is not False,
         )
         for p in application.partners
     )

@@ -73,6 +73,7 @@ def _load(application_id: int) -> Application:
         .options(
             joinedload(Application.call).selectinload(Call.questions),
             joinedload(Application.call).selectinload(Call.exchange_rates),
+            joinedload(Application.call).selectinload(Call.tier_overrides),
             selectinload(Application.partners).joinedload(Partner.organisation),
             selectinload(Application.partners).selectinload(Partner.budget_lines),
             selectinload(Application.partners).joinedload(Partner.contact),
@@ -195,11 +196,13 @@ def start(call_id: int) -> Response | str:
 def view(application_id: int) -> str:
     """Every section, the live checklist, partners, sign-offs and actions."""
     application = _load(application_id)
-    checks = ops.eligibility(application)
+    equity = ops.equity_assessment(application)
+    checks = ops.eligibility(application, equity)
     return render_template(
         "applications/view.html",
         application=application,
         call=application.call,
+        equity=equity,
         checks=[(c, checklist_text(c, application)) for c in checks],
         blocking_without_signatures=[c for c in checks if not c.ok and c.item != Item.SIGNED],
         can_submit=all(c.ok for c in checks),

@@ -423,3 +423,62 @@ class ExchangeRateForm(FlaskForm):
         problem = None if field.data is None else rate_problem(field.data)
         if problem is not None:
             raise ValidationError(problem)
+
+
+TIER_LABELS: dict[int, Any] = {
+    0: _l("Tier 0: high income"),
+    1: _l("Tier 1: upper-middle income"),
+    2: _l("Tier 2: lower-middle income"),
+    3: _l("Tier 3: low income"),
+}
+
+
+def _share(label: Any, low: str, high: str) -> LocaleDecimalField:
+    return LocaleDecimalField(
+        label,
+        places=None,
+        validators=[InputRequired(), NumberRange(min=Decimal(low), max=Decimal(high))],
+        render_kw={"inputmode": "decimal"},
+    )
+
+
+class EquityPolicyForm(FlaskForm):
+    """The call's equity weight, capacity weights and maximum funding rates per tier."""
+
+    equity_weight = _share(_l("Equity weight (0 to 0.25)"), "0", "0.25")
+    capacity_0 = _share(_l("Capacity weight, tier 0"), "0.01", "1")
+    capacity_1 = _share(_l("Capacity weight, tier 1"), "0.01", "1")
+    capacity_2 = _share(_l("Capacity weight, tier 2"), "0.01", "1")
+    capacity_3 = _share(_l("Capacity weight, tier 3"), "0.01", "1")
+    rate_0 = _share(_l("Maximum funding rate, tier 0"), "0.01", "1")
+    rate_1 = _share(_l("Maximum funding rate, tier 1"), "0.01", "1")
+    rate_2 = _share(_l("Maximum funding rate, tier 2"), "0.01", "1")
+    rate_3 = _share(_l("Maximum funding rate, tier 3"), "0.01", "1")
+    submit = SubmitField(_l("Save the policy"))
+
+    def capacities(self) -> list[Decimal]:
+        """The four capacity weights, tier 0 first."""
+        return [self[f"capacity_{t}"].data for t in range(4)]
+
+    def rates(self) -> list[Decimal]:
+        """The four maximum funding rates, tier 0 first."""
+        return [self[f"rate_{t}"].data for t in range(4)]
+
+
+class TierOverrideForm(FlaskForm):
+    """Treat one country as another tier in this call."""
+
+    country = SelectField(_l("Country"), validators=[DataRequired()])
+    tier = SelectField(_l("Tier in this call"), validators=[DataRequired()])
+    reason = TextAreaField(
+        _l("Reason"),
+        validators=[DataRequired(), Length(max=500)],
+        render_kw={"rows": 2},
+        description=_l("Shown to applicants and recorded in the audit log."),
+    )
+    submit = SubmitField(_l("Set the tier"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = choices([("", _l("Choose a country")), *i18n.country_choices()])
+        self.tier.choices = choices((str(t), label) for t, label in TIER_LABELS.items())

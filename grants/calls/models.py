@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.auth.models import User
+from grants.domain.equity import EquityPolicy
 from grants.domain.texts import LocalText, pick_text
 from grants.domain.workflow import CallPhase, call_phase
 from grants.extensions import db
@@ -126,6 +128,20 @@ class Call(db.Model):  # type: ignore[name-defined,misc]
     exchange_rates: Mapped[list[ExchangeRate]] = relationship(
         back_populates="call", order_by="ExchangeRate.currency", cascade="all, delete-orphan"
     )
+
+    def equity_policy(self) -> EquityPolicy:
+        """The call's policy: World Bank tiers with the officers' overrides, and its numbers."""
+        base = EquityPolicy.default().with_overrides(
+            {override.country: override.tier for override in self.tier_overrides}
+        )
+        return replace(
+            base,
+            capacity=tuple(Decimal(x) for x in self.capacity_weights),  # type: ignore[arg-type]
+            max_funding_rates=tuple(  # type: ignore[arg-type]
+                Decimal(x) for x in self.max_funding_rates
+            ),
+            equity_weight=Decimal(self.equity_weight),
+        )
 
     def phase(self, now: datetime | None = None) -> CallPhase:
         """Draft, upcoming, open or closed at ``now``."""

@@ -13,7 +13,16 @@ from grants.applications.models import Answer
 from grants.audit.operations import record
 from grants.auth.models import User
 from grants.auth.operations import find_user_by_email
-from grants.calls.models import Call, CallQuestion, Criterion, ExchangeRate, Funder, FunderOfficer
+from grants.calls.models import (
+    Call,
+    CallQuestion,
+    Criterion,
+    ExchangeRate,
+    Funder,
+    FunderOfficer,
+    TierOverride,
+)
+from grants.domain.equity import EquityPolicy
 from grants.domain.texts import pick_text
 from grants.domain.vocabulary import CURRENCIES
 from grants.domain.workflow import CallFacts, CallStatus, Problem, publication_problems
@@ -522,3 +531,110 @@ def publish_call(actor: User, call: Call) -> None:
         },
         call_id=call.id,
     )
+
+
+# --- the equity policy (docs/equity.md) -------------------------------------------------------
+
+
+def update_equity_policy(
+    actor: User,
+    call: Call,
+    *,
+    equity_weight: Decimal,
+    capacity: list[Decimal],
+    max_funding_rates: list[Decimal],
+) -> dict[str, Any]:
+    """Change the weight, capacity weights and funding-rate limits; audited with old and new.
+
+    Every application's equity panel is computed from the policy when shown, so a change
+    applies at once to applications already submitted; the audit entry keeps the old values.
+    """
+    try:
+        EquityPolicy(
+            tiers={},
+            capacity=tuple(capacity),  # type: ignore[arg-type]
+            max_funding_rates=tuple(max_funding_rates),  # type: ignore[arg-type]
+            equity_weight=equity_weight,
+        )
+    except ValueError as exc:
+        raise OperationError(
+            _l(
+                "These numbers do not make a valid policy: the weight lies "
+                "between 0 and 0.25, capacity weights above 0, and funding "
+                "rates above 0 and at most 1."
+            )
+        ) from exc
+    new = {
+        "equity_weight": equity_weight,
+        "capacity_weights": [_plain(c) for c in capacity],
+        "max_funding_rates": [_plain(r) for r in max_funding_rates],
+    }
+    old = {
+        "equity_weight": call.equity_weight,
+        "capacity_weights": [_plain(Decimal(c)) for c in call.capacity_weights],
+        "max_funding_rates": [_plain(Decimal(r)) for r in call.max_funding_rates],
+    }
+    changes = {
+        k: {"old": _plain(old[k]), "new": _plain(v)}
+        for k, v in new.items()
+        if _plain(old[k]) != _plain(v)
+    }
+    if changes:
+        call.equity_weight = equity_weight
+        call.capacity_weights = new["capacity_weights"]
+        call.max_funding_rates = new["max_funding_rates"]
+        call.updated_at = utcnow()
+        record(actor, "call.equity_policy_changed", call, changes, call_id=call.id)
+    return changes
+
+
+def set_tier_override(
+    actor: User, call: Call, *, country: str, tier: int, reason: str
+) -> TierOverride:
+    """Treat a country as another tier in this call, with the reason (audited)."""
+    if not reason.strip():
+        raise OperationError(_l("Say why this country is treated differently."), "reason")
+    default_tier = EquityPolicy.default().tier_of(country)
+    override = next((o for o in call.tier_overrides if o.country == country), None)
+    old = override.tier if override else default_tier
+    if override is None:
+        override = TierOverride(
+            call=call, country=country, tier=tier, reason=reason.strip(), set_by_id=actor.id
+        )
+        db.session.add(override)
+    else:
+        override.tier, override.reason = tier, reason.strip()
+        override.set_by_id, override.updated_at = actor.id, utcnow()
+    db.session.flush()
+    record(
+        actor,
+        "call.tier_override_set",
+        call,
+        {
+            "country": country,
+            "old": old,
+            "new": tier,
+            "default": default_tier,
+            "reason": reason.strip(),
+        },
+        call_id=call.id,
+    )
+    return override
+
+
+def remove_tier_override(actor: User, override: TierOverride) -> None:
+    """Go back to the World Bank tier for this country (audited)."""
+    call = override.call
+    record(
+        actor,
+        "call.tier_override_removed",
+        call,
+        {
+            "country": override.country,
+            "old": override.tier,
+            "new": EquityPolicy.default().tier_of(override.country),
+        },
+        call_id=call.id,
+    )
+    call.tier_overrides.remove(override)
+    db.session.flush()

@@ -26,16 +26,20 @@ from grants import i18n
 from grants.applications.models import Application, Partner
 from grants.calls import operations as ops
 from grants.calls.forms import (
+    TIER_LABELS,
     CallCreateForm,
     CallSettingsForm,
     CallTextsForm,
     ConfirmForm,
+    EquityPolicyForm,
     ExchangeRateForm,
     PublishForm,
     QuestionForm,
+    TierOverrideForm,
     criterion_form,
 )
 from grants.calls.models import Call, CallQuestion, Criterion, ExchangeRate, Funder
+from grants.domain.countries import countries
 from grants.domain.texts import missing_languages
 from grants.domain.vocabulary import CONTENT_LANGUAGES
 from grants.errors import OperationError
@@ -533,3 +537,117 @@ def submitted_applications(call_id: int) -> str:
         # The application pages belong to another package; link them once they exist.
         can_link=("applications.view" in current_app.view_functions),
     )
+
+
+def _load_with_overrides(call_id: int) -> Call:
+    call = _load_call(call_id)
+    call.tier_overrides  # noqa: B018 - loaded now, in one query, for the page and the policy
+    return call
+
+
+@bp.route("/calls/<int:call_id>/equity", methods=["GET", "POST"])
+@login_required
+def equity(call_id: int) -> Response | str:
+    """The call's equity policy: weight, capacity weights, funding-rate limits, tier overrides."""
+    call = _load_with_overrides(call_id)
+    form = EquityPolicyForm()
+    if request.method == "GET":
+        form.equity_weight.data = Decimal(call.equity_weight)
+        for tier in range(4):
+            form[f"capacity_{tier}"].data = Decimal(call.capacity_weights[tier])
+            form[f"rate_{tier}"].data = Decimal(call.max_funding_rates[tier])
+    if form.validate_on_submit():
+        try:
+            ops.update_equity_policy(
+                current_user,
+                call,
+                equity_weight=form.equity_weight.data,
+                capacity=form.capacities(),
+                max_funding_rates=form.rates(),
+            )
+        except OperationError as exc:
+            db.session.rollback()
+            _field_error(form, exc)
+        else:
+            db.session.commit()
+            flash(
+                _("The equity policy is saved. Every application's equity panel now uses it."),
+                "success",
+            )
+            return redirect(url_for("calls.equity", call_id=call.id))
+    return _equity_page(call, form, TierOverrideForm())
+
+
+def _equity_page(call: Call, form: EquityPolicyForm, override_form: TierOverrideForm) -> str:
+    policy = call.equity_policy()
+    unclassified = sorted(
+        (code for code in countries() if policy.tier_of(code) is None),
+        key=lambda code: i18n.sort_key(i18n.country_name(code)),
+    )
+    return render_template(
+        "calls/equity.html",
+        call=call,
+        form=form,
+        override_form=override_form,
+        policy=policy,
+        unclassified=unclassified,
+        tier_labels=TIER_LABELS,
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.route("/calls/<int:call_id>/equity/tiers", methods=["POST"])
+@login_required
+def set_tier(call_id: int) -> Response | str:
+    """Treat a country as another tier in this call, with a reason."""
+    call = _load_with_overrides(call_id)
+    override_form = TierOverrideForm()
+    if override_form.validate_on_submit():
+        try:
+            ops.set_tier_override(
+                current_user,
+                call,
+                country=override_form.country.data or "",
+                tier=int(override_form.tier.data or 0),
+                reason=override_form.reason.data or "",
+            )
+        except OperationError as exc:
+            db.session.rollback()
+            _field_error(override_form, exc)
+        else:
+            db.session.commit()
+            flash(
+                _(
+                    "The tier of %(country)s is set for this call.",
+                    country=i18n.country_name(override_form.country.data),
+                ),
+                "success",
+            )
+            return redirect(url_for("calls.equity", call_id=call.id))
+    form = EquityPolicyForm(
+        formdata=None,
+        data={
+            "equity_weight": Decimal(call.equity_weight),
+            **{f"capacity_{t}": Decimal(call.capacity_weights[t]) for t in range(4)},
+            **{f"rate_{t}": Decimal(call.max_funding_rates[t]) for t in range(4)},
+        },
+    )
+    return _equity_page(call, form, override_form)
+
+
+@bp.route("/calls/<int:call_id>/equity/tiers/<country>/remove", methods=["POST"])
+@login_required
+def remove_tier(call_id: int, country: str) -> Response:
+    """Go back to the World Bank tier of a country."""
+    call = _load_with_overrides(call_id)
+    override = next((o for o in call.tier_overrides if o.country == country), None)
+    if override is None:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        ops.remove_tier_override(current_user, override)
+        db.session.commit()
+        flash(
+            _("%(country)s is back to its World Bank tier.", country=i18n.country_name(country)),
+            "success",
+        )
+    return redirect(url_for("calls.equity", call_id=call.id))

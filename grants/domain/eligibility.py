@@ -24,6 +24,8 @@ class Item(StrEnum):
     REGION = "region"
     GRANT_RANGE = "grant_range"
     BUDGET_BALANCED = "budget_balanced"
+    TIERS = "tiers"
+    FUNDING_RATES = "funding_rates"
     ANSWER = "answer"
     ATTACHMENTS = "attachments"
     INVITATIONS = "invitations"
@@ -42,6 +44,10 @@ class PartnerFacts:
     part_total: Decimal
     lines_total: Decimal
     signed: bool
+    # From the equity assessment (docs/equity.md): does the country have an income tier,
+    # and does the grant stay within the maximum funding rate of that tier?
+    tier_known: bool = True
+    within_rate: bool = True
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,18 @@ def checklist(facts: Facts, rules: Rules) -> list[Check]:
         )
         for p in partners
     ]
+    unclassified = [p.name for p in partners if not p.tier_known]
+    checks.append(
+        Check(
+            Item.TIERS,
+            not unclassified,
+            {"count": len(unclassified), "partners": ", ".join(unclassified)},
+        )
+    )
+    over = [p.name for p in partners if p.tier_known and not p.within_rate]
+    checks.append(
+        Check(Item.FUNDING_RATES, not over, {"count": len(over), "partners": ", ".join(over)})
+    )
     checks += [
         Check(Item.ANSWER, key in facts.answered_questions, {"question": key}, subject=key)
         for key in rules.required_questions

@@ -37,7 +37,11 @@ def call_detail(call_id: int) -> str:
     """A call's page in the reader's language, deadline in two time zones."""
     call = db.session.scalar(
         select(Call)
-        .options(joinedload(Call.funder), selectinload(Call.criteria))
+        .options(
+            joinedload(Call.funder),
+            selectinload(Call.criteria),
+            selectinload(Call.tier_overrides),
+        )
         .where(Call.id == call_id)
     )
     if call is None:
