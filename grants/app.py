@@ -111,8 +111,9 @@ def register_template_helpers(app: Flask) -> None:
         language=i18n.language_name,
         list_text=i18n.format_list_text,
         percent=i18n.format_percent,
+        tier_short=lambda tier: str(TIER_SHORT.get(tier, TIER_SHORT[None])),
     )
-    from grants.calls.forms import TIER_LABELS
+    from grants.calls.forms import TIER_LABELS, TIER_SHORT
     from grants.calls.operations import score_levels
     from grants.labels import (
         APPLICATION_STATUS_LABELS,

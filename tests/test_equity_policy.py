@@ -176,3 +176,52 @@ def test_a_policy_change_recomputes_every_panel(setup):  # noqa: F811
     db.session.commit()
     assert ops.equity_assessment(app).ranking_multiplier == 1
     assert before.ranking_multiplier > 1
+
+
+def submit_complete(setup):  # noqa: F811
+    """Complete, sign and submit the fixture's application (Japan + Czechia)."""
+    from tests.test_applications import complete
+
+    partner = complete(setup)
+    app = setup["application"]
+    ops.add_flow(
+        setup["lead"],
+        app,
+        from_country="JP",
+        to_country="CZ",
+        people=4,
+        days=10,
+        purpose="Residency",
+    )
+    ops.add_flow(
+        setup["partner"],
+        app,
+        from_country="CZ",
+        to_country="JP",
+        people=2,
+        days=10,
+        purpose="Residency",
+    )
+    ops.sign_off(setup["lead"], app.lead)
+    ops.sign_off(setup["partner"], partner)
+    ops.submit_application(setup["lead"], app)
+    db.session.commit()
+    return app
+
+
+def test_statistics_chart_tiers_money_and_mobility(client, setup, count_queries):  # noqa: F811
+    """Accessible SVG charts with the same numbers in tables, at a constant query count."""
+    submit_complete(setup)
+    login(client, setup["officer"])
+    url = f"/manage/calls/{setup['call'].id}/statistics"
+    page = client.get(url).get_data(as_text=True)
+    assert '<svg role="img" aria-labelledby="combinations-title combinations-desc"' in page
+    assert '<title id="money-title">' in page
+    assert "tier 0 + tier 0" in page  # Japan and Czechia are both high income
+    assert "€8,500.00" in page  # the grant requested: 5,000 + 3,500
+    assert "Directional index: 0.333" in page  # 40 person-days out, 20 back
+    with count_queries() as counter:
+        client.get(url)
+    # user, session, officer funders, call + criteria + questions + overrides, applications,
+    # partners with organisations, flows: no query per application or partner.
+    assert counter.count == 9

@@ -146,6 +146,9 @@ RULES: dict[str, list[tuple[str, Url, dict[str, Any]]]] = {
         ("GET", lambda w: f"/manage/calls/{w['call'].id}/applications", OFFICER_ONLY)
     ],
     "calls.equity": [("GET", lambda w: f"/manage/calls/{w['call'].id}/equity", OFFICER_ONLY)],
+    "calls.statistics": [
+        ("GET", lambda w: f"/manage/calls/{w['call'].id}/statistics", OFFICER_ONLY)
+    ],
     "calls.set_tier": [
         ("POST", lambda w: f"/manage/calls/{w['call'].id}/equity/tiers", OFFICER_ONLY)
     ],

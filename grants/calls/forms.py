@@ -425,6 +425,13 @@ class ExchangeRateForm(FlaskForm):
             raise ValidationError(problem)
 
 
+TIER_SHORT: dict[int | None, Any] = {
+    0: _l("tier 0"),
+    1: _l("tier 1"),
+    2: _l("tier 2"),
+    3: _l("tier 3"),
+    None: _l("no tier"),
+}
 TIER_LABELS: dict[int, Any] = {
     0: _l("Tier 0: high income"),
     1: _l("Tier 1: upper-middle income"),

@@ -39,6 +39,7 @@ from grants.calls.forms import (
     criterion_form,
 )
 from grants.calls.models import Call, CallQuestion, Criterion, ExchangeRate, Funder
+from grants.calls.statistics import equity_statistics
 from grants.domain.countries import countries
 from grants.domain.texts import missing_languages
 from grants.domain.vocabulary import CONTENT_LANGUAGES
@@ -651,3 +652,21 @@ def remove_tier(call_id: int, country: str) -> Response:
             "success",
         )
     return redirect(url_for("calls.equity", call_id=call.id))
+
+
+@bp.route("/calls/<int:call_id>/statistics")
+@login_required
+def statistics(call_id: int) -> str:
+    """Submitted applications by tier combination, money by tier, Asia-Europe mobility."""
+    call = _load_with_overrides(call_id)
+    applications = db.session.scalars(
+        select(Application)
+        .options(
+            selectinload(Application.partners).joinedload(Partner.organisation),
+            selectinload(Application.flows),
+        )
+        .where(Application.call_id == call.id, Application.status == "submitted")
+    ).all()
+    return render_template(
+        "calls/statistics.html", call=call, stats=equity_statistics(call, applications)
+    )
