@@ -133,6 +133,7 @@ def dashboard() -> str:
         .where(Application.partners.any(Partner.organisation_id.in_(mine)))
         .options(
             joinedload(Application.call).selectinload(Call.questions),
+            joinedload(Application.call).selectinload(Call.tier_overrides),
             selectinload(Application.partners).joinedload(Partner.organisation),
             selectinload(Application.partners).selectinload(Partner.budget_lines),
             selectinload(Application.answers),
@@ -142,7 +143,10 @@ def dashboard() -> str:
         .order_by(Application.updated_at.desc(), Application.id.desc())
     )
     page = paginate(query)
-    missing = {a.id: [c for c in ops.eligibility(a) if not c.ok] for a in page.items}
+    missing = {
+        a.id: [checklist_text(c, a) for c in ops.eligibility(a) if not c.ok]
+        for a in page.items
+    }
     invitations = db.session.scalars(
         select(Invitation)
         .options(joinedload(Invitation.application).joinedload(Application.call))
