@@ -92,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     from grants.calls.routes import bp as calls_bp
     from grants.organisations.routes import bp as organisations_bp
     from grants.public.routes import bp as public_bp
+    from grants.reviews.routes import bp as reviews_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
@@ -99,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(organisations_bp)
     app.register_blueprint(applications_bp)
+    app.register_blueprint(reviews_bp)
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -111,6 +113,9 @@ def register_template_helpers(app: Flask) -> None:
         language=i18n.language_name,
         list_text=i18n.format_list_text,
         percent=i18n.format_percent,
+        exact_number=i18n.format_exact_number,
+        file_size=i18n.format_file_size,
+        dict_get=lambda key, mapping: mapping.get(key, key),
         tier_short=lambda tier: str(TIER_SHORT.get(tier, TIER_SHORT[None])),
     )
     from grants.calls.forms import TIER_LABELS, TIER_SHORT
@@ -120,7 +125,9 @@ def register_template_helpers(app: Flask) -> None:
         ARTFORM_LABELS,
         INVITATION_STATUS_LABELS,
         PHASE_LABELS,
+        REVIEW_STATUS_LABELS,
         label,
+        unmet_text,
     )
 
     app.jinja_env.globals.update(
@@ -136,6 +143,8 @@ def register_template_helpers(app: Flask) -> None:
         countdown=i18n.countdown,
         invitation_status=lambda code: label(INVITATION_STATUS_LABELS, code),
         tier_label=lambda tier: str(TIER_LABELS[tier]),
+        unmet_text=unmet_text,
+        review_status=lambda code: label(REVIEW_STATUS_LABELS, code),
     )
 
     @app.context_processor

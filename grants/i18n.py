@@ -17,6 +17,7 @@ from babel.dates import format_timedelta
 from babel.lists import format_list as babel_format_list
 from babel.numbers import format_currency, format_decimal, get_currency_precision
 from babel.numbers import format_percent as babel_format_percent
+from babel.units import format_unit
 from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale, get_timezone
 from flask_babel import gettext as _
@@ -124,6 +125,23 @@ def format_number(value: Decimal | int | float) -> str:
 def format_exact_number(value: Decimal) -> str:
     """A number in the reader's locale with all its decimals (``format_number`` keeps three)."""
     return format_decimal(value, locale=locale_name(), decimal_quantization=False)
+
+
+def format_file_size(size: int) -> str:
+    """A file size in the reader's locale: "60 byte", "1.2 kB", "3.4 MB"."""
+    if size < 1024:
+        return str(format_unit(size, "digital-byte", length="short", locale=locale_name()))
+    if size < 1024 * 1024:
+        return str(
+            format_unit(
+                round(size / 1024, 1), "digital-kilobyte", length="short", locale=locale_name()
+            )
+        )
+    return str(
+        format_unit(
+            round(size / 1024 / 1024, 1), "digital-megabyte", length="short", locale=locale_name()
+        )
+    )
 
 
 def too_many_decimals(value: Decimal, places: int) -> bool:

@@ -67,6 +67,11 @@ SUBJECT_LABELS: dict[str, Any] = {
     "applications": _l("Application"),
 }
 
+REVIEW_STATUS_LABELS: dict[str, Any] = {
+    "draft": _l("draft"),
+    "submitted": _l("submitted"),
+}
+
 INVITATION_STATUS_LABELS: dict[str, Any] = {
     "pending": _l("waiting for an answer"),
     "accepted": _l("accepted"),
@@ -177,6 +182,11 @@ def checklist_text(check: Check, application: Application) -> str:
         )
     if check.item == Item.BUDGET_BALANCED:
         partner = next(x for x in application.partners if str(x.id) == check.subject)
+        if not check.ok and partner.part_total == 0:
+            return _(
+                "%(partner)s has not entered its grant, contribution and budget lines yet.",
+                partner=p["partner"],
+            )
         if check.ok:
             return _("The budget lines of %(partner)s add up to its part.", partner=p["partner"])
         return _(
@@ -233,3 +243,40 @@ def checklist_text(check: Check, application: Application) -> str:
         int(p["count"]),
         partners=p["partners"],
     )
+
+
+UNMET_REQUIREMENT_LABELS: dict[str, Any] = {
+    "reviews": _l("Not enough reviewers: %(detail)s missing"),
+    "artform_expert": _l("No expert in %(detail)s among its reviewers"),
+    "region": _l("No reviewer from %(detail)s"),
+    "language": _l("No reviewer free of conflict reads %(detail)s"),
+}
+UNMET_REASON_LABELS: dict[str, Any] = {
+    "not_enough_eligible_reviewers": _l(
+        "too few reviewers read its languages and are free of conflict"
+    ),
+    "no_expert_available": _l("no eligible reviewer is an expert in it"),
+    "no_reviewer_from_region": _l("no eligible reviewer comes from there"),
+    "no_reader": _l("nobody on the panel reads it"),
+    "capacity": _l("the reviewers who could have met it are fully loaded"),
+    "review_slots": _l("its reviews went to reviewers meeting its other requirements"),
+    "not_assigned": _l("not assigned"),
+}
+
+
+def unmet_text(requirement: str, reason: str, detail: str) -> str:
+    """One unmet requirement of an application, in the reader's language."""
+    from grants import i18n
+
+    if requirement == "artform_expert":
+        shown = label(ARTFORM_LABELS, detail)
+    elif requirement == "region":
+        shown = i18n.country_name(detail)
+    elif requirement == "language":
+        shown = i18n.language_name(detail)
+    else:
+        shown = detail
+    template = UNMET_REQUIREMENT_LABELS.get(requirement)
+    what = str(template) % {"detail": shown} if template is not None else requirement
+    why = UNMET_REASON_LABELS.get(reason)
+    return f"{what} ({why})" if why is not None else what

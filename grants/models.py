@@ -22,15 +22,18 @@ from grants.calls.models import (
 )
 from grants.mail.models import OutboxMessage
 from grants.organisations.models import Organisation, OrganisationMember
+from grants.reviews.models import Assignment, Conflict, PanelMember, Review, ReviewerProfile
 
 __all__ = [
     "Answer",
     "Application",
+    "Assignment",
     "Attachment",
     "AuditEntry",
     "BudgetLine",
     "Call",
     "CallQuestion",
+    "Conflict",
     "Criterion",
     "ExchangeRate",
     "Funder",
@@ -40,7 +43,10 @@ __all__ = [
     "Organisation",
     "OrganisationMember",
     "OutboxMessage",
+    "PanelMember",
     "Partner",
+    "Review",
+    "ReviewerProfile",
     "TierOverride",
     "User",
     "UserSession",

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from grants.applications.models import Application, Attachment, Partner
     from grants.calls.models import Call, Funder
     from grants.organisations.models import Organisation
+    from grants.reviews.models import Assignment
 
 log = logging.getLogger("grants.access")
 
@@ -155,8 +156,71 @@ def can_lead(user: Any, application: Application) -> bool:
 
 
 def can_download_attachment(user: Any, attachment: Attachment) -> bool:
-    """The partnership and, after submission, the call's officers."""
-    return can_view_application(user, attachment.application)
+    """The partnership, after submission the call's officers, and assigned reviewers
+    without a conflict."""
+    if can_view_application(user, attachment.application):
+        return True
+    return _is_assigned_without_conflict(user, attachment.application_id)
+
+
+def _is_assigned_without_conflict(user: Any, application_id: int) -> bool:
+    if not _authenticated(user):
+        return False
+    from grants.reviews.models import Assignment, Conflict
+
+    assigned = db.session.scalar(
+        select(Assignment.id).where(
+            Assignment.application_id == application_id, Assignment.reviewer_id == user.id
+        )
+    )
+    conflicted = db.session.scalar(
+        select(Conflict.id).where(
+            Conflict.application_id == application_id, Conflict.reviewer_id == user.id
+        )
+    )
+    return assigned is not None and conflicted is None
+
+
+def panel_role(user: Any, call: Call) -> str | None:
+    """ "chair", "reviewer" or None for the call's panel (active members only)."""
+    if not _authenticated(user):
+        return None
+    from grants.reviews.models import PanelMember
+
+    member = db.session.scalar(
+        select(PanelMember).where(
+            PanelMember.call_id == call.id,
+            PanelMember.user_id == user.id,
+            PanelMember.status == "active",
+        )
+    )
+    if member is None:
+        return None
+    return "chair" if member.is_chair else "reviewer"
+
+
+def can_manage_panel(user: Any, call: Call) -> bool:
+    """Invite reviewers, record conflicts, run and change the assignment: officers, chair."""
+    return can_manage_call(user, call) or panel_role(user, call) == "chair"
+
+
+def can_declare_conflicts(user: Any, call: Call) -> bool:
+    """See titles and partner names of submitted applications to declare conflicts."""
+    return panel_role(user, call) is not None
+
+
+def can_review(user: Any, assignment: Assignment) -> bool:
+    """The assigned reviewer, unless conflicted with the application."""
+    return bool(
+        _authenticated(user)
+        and assignment.reviewer_id == user.id
+        and _is_assigned_without_conflict(user, assignment.application_id)
+    )
+
+
+def can_use_reviewer_area(user: Any) -> bool:
+    """The reviewer's workspace and profile: any signed-in user (invitations lead there)."""
+    return _authenticated(user)
 
 
 def require(allowed: bool, *, hide: bool = False) -> None:

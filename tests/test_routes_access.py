@@ -16,6 +16,8 @@ from sqlalchemy import select
 from grants.applications import operations as app_ops
 from grants.calls import operations as calls_ops
 from grants.organisations.operations import create_organisation
+from grants.reviews import operations as review_ops
+from grants.reviews.models import Assignment, PanelMember
 from tests.conftest import login, post
 from tests.test_applications import PDF
 
@@ -44,6 +46,13 @@ ANY_OFFICER = {
     "stranger": OK,
     "officer": OK,
     "admin": FORBIDDEN,
+}
+REVIEWER_ONLY = {
+    "anonymous": LOGIN,
+    "applicant": HIDDEN,
+    "stranger": OK,
+    "officer": HIDDEN,
+    "admin": HIDDEN,
 }
 APPLICANT_ONLY = {
     "anonymous": LOGIN,
@@ -155,6 +164,45 @@ RULES: dict[str, list[tuple[str, Url, dict[str, Any]]]] = {
     "calls.remove_tier": [
         ("POST", lambda w: f"/manage/calls/{w['call'].id}/equity/tiers/ET/remove", OFFICER_ONLY)
     ],
+    "reviews.panel": [("GET", lambda w: f"/manage/calls/{w['call'].id}/panel", OFFICER_ONLY)],
+    "reviews.invite": [
+        ("POST", lambda w: f"/manage/calls/{w['call'].id}/panel/invite", OFFICER_ONLY)
+    ],
+    "reviews.make_chair": [
+        (
+            "POST",
+            lambda w: f"/manage/calls/{w['call'].id}/panel/{w['member'].id}/chair",
+            OFFICER_ONLY,
+        )
+    ],
+    "reviews.detect_conflicts": [
+        ("POST", lambda w: f"/manage/calls/{w['call'].id}/panel/conflicts/detect", OFFICER_ONLY)
+    ],
+    "reviews.add_conflict": [
+        ("POST", lambda w: f"/manage/calls/{w['call'].id}/panel/conflicts", OFFICER_ONLY)
+    ],
+    "reviews.confirm_assignment": [
+        ("POST", lambda w: f"/manage/calls/{w['call'].id}/panel/assign", OFFICER_ONLY)
+    ],
+    "reviews.add_pair": [
+        ("POST", lambda w: f"/manage/calls/{w['call'].id}/panel/pairs", OFFICER_ONLY)
+    ],
+    "reviews.remove_pair": [
+        (
+            "POST",
+            lambda w: f"/manage/calls/{w['call'].id}/panel/pairs/{w['assignment'].id}/remove",
+            OFFICER_ONLY,
+        )
+    ],
+    "reviews.join": [("GET", lambda w: f"/panel/join/{w['panel_token']}", SIGNED_IN)],
+    "reviews.profile": [("GET", lambda w: "/reviewer/profile", SIGNED_IN)],
+    "reviews.workspace": [("GET", lambda w: "/reviewer/", SIGNED_IN)],
+    "reviews.conflicts": [
+        ("GET", lambda w: f"/reviewer/calls/{w['call'].id}/conflicts", REVIEWER_ONLY)
+    ],
+    "reviews.review": [
+        ("GET", lambda w: f"/reviewer/assignments/{w['assignment'].id}", REVIEWER_ONLY)
+    ],
     "organisations.mine": [("GET", lambda w: "/organisations/", SIGNED_IN)],
     "organisations.new": [("GET", lambda w: "/organisations/new", SIGNED_IN)],
     "organisations.edit": [("GET", lambda w: f"/organisations/{w['org'].id}", APPLICANT_ONLY)],
@@ -181,11 +229,12 @@ RULES: dict[str, list[tuple[str, Url, dict[str, Any]]]] = {
             APPLICANT_ONLY,
         )
     ],
+    # The assigned reviewer (here the other funder's officer) may download the documents.
     "applications.download": [
         (
             "GET",
             lambda w: f"/applications/{w['app'].id}/attachments/{w['attachment'].id}",
-            APPLICANT_ONLY,
+            {**APPLICANT_ONLY, "stranger": OK},
         )
     ],
     "applications.remove_partner": [
@@ -313,6 +362,34 @@ def world_with_link(world):
     )
     other = app_ops.invite_partner(applicant, app, email="q@example.org", locale="en", message="")
     world["token"] = app_ops.invitation_token(other)
+    # The other funder's officer also reviews for this call and is assigned the application.
+    member = PanelMember(
+        call=world["call"],
+        email=world["stranger"].email,
+        user_id=world["stranger"].id,
+        status="active",
+        nonce="n" * 32,
+        invited_by_id=world["officer"].id,
+    )
+    invited = PanelMember(
+        call=world["call"],
+        email="someone@example.org",
+        nonce="m" * 32,
+        invited_by_id=world["officer"].id,
+    )
+    db.session.add_all([member, invited])
+    world["assignment"] = Assignment(
+        call_id=world["call"].id,
+        application_id=app.id,
+        reviewer_id=world["stranger"].id,
+        source="manual",
+        reason="Access test",
+        created_by_id=world["officer"].id,
+    )
+    db.session.add(world["assignment"])
+    db.session.flush()
+    world["member"] = member
+    world["panel_token"] = review_ops.panel_token(invited)
     db.session.commit()
     return world
 
@@ -380,6 +457,10 @@ def test_every_post_route_refuses_a_missing_csrf_token(client, world_with_link, 
         "organisations.new": "/organisations/new",
         "organisations.edit": f"/organisations/{world['org'].id}",
         "applications.start": f"/calls/{world['call'].id}/apply",
+        "reviews.join": f"/panel/join/{world['panel_token']}",
+        "reviews.profile": "/reviewer/profile",
+        "reviews.conflicts": f"/reviewer/calls/{world['call'].id}/conflicts",
+        "reviews.review": f"/reviewer/assignments/{world['assignment'].id}",
         "applications.invitation": f"/invitations/{world['token']}",
         "applications.general": f"/applications/{world['app'].id}/general",
         "applications.answer": (f"/applications/{world['app'].id}/answers/{world['question'].id}"),

@@ -144,8 +144,7 @@ def dashboard() -> str:
     )
     page = paginate(query)
     missing = {
-        a.id: [checklist_text(c, a) for c in ops.eligibility(a) if not c.ok]
-        for a in page.items
+        a.id: [checklist_text(c, a) for c in ops.eligibility(a) if not c.ok] for a in page.items
     }
     invitations = db.session.scalars(
         select(Invitation)

@@ -100,6 +100,14 @@ class Call(db.Model):  # type: ignore[name-defined,misc]
     required_attachments: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Last sequence number handed out in this call's application references.
     reference_counter: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Review settings: a blind call hides partner names from reviewers; reviewers may see
+    # the other reviews of an application only after submitting their own.
+    blind: Mapped[bool] = mapped_column(default=False, server_default="0")
+    reviews_visible_after_submit: Mapped[bool] = mapped_column(default=True, server_default="1")
+    disagreement_threshold: Mapped[Decimal] = mapped_column(
+        Numeric(4, 1), default=Decimal("1.5"), server_default="1.5"
+    )
+    review_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The equity policy (docs/equity.md): weight of the equity index in the ranking, and per
     # income tier 0-3 the capacity weight and the maximum share of costs a grant may cover.
     equity_weight: Mapped[Decimal] = mapped_column(

@@ -128,7 +128,7 @@ def checklist(facts: Facts, rules: Rules) -> list[Check]:
     checks += [
         Check(
             Item.BUDGET_BALANCED,
-            p.lines_total == p.part_total,
+            p.part_total > 0 and p.lines_total == p.part_total,
             {"partner": p.name, "lines": str(p.lines_total), "part": str(p.part_total)},
             subject=p.key,
         )

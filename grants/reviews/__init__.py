@@ -1,0 +1,1 @@
+"""Expert panels: reviewer profiles, panel membership, conflicts, assignments and reviews."""
