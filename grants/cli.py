@@ -134,3 +134,40 @@ def translate_compile() -> None:
     if not Path(PROJECT_ROOT, "translations").is_dir():
         raise click.ClickException("No translations folder.")
     _babel("compile", "-d", "translations", "--statistics")
+
+
+@grants_cli.command("assign")
+@click.argument("call_id", type=int)
+@click.option("--seed", default=0, show_default=True, help="Breaks ties; logged.")
+@click.option("--preview", is_flag=True, help="Show the proposal without storing it.")
+def assign(call_id: int, seed: int, preview: bool) -> None:
+    """Assign reviewers to a call's submitted applications (as the chair's page does)."""
+    from grants.calls.models import Call
+    from grants.extensions import db
+    from grants.reviews import operations as ops
+
+    call = db.session.get(Call, call_id)
+    if call is None:
+        raise click.ClickException(f"No call {call_id}.")
+    steps = ["read", "solve", "store"]
+    with click.progressbar(steps, label="Assigning", show_pos=True) as bar:
+        result = None
+        for step in bar:
+            if step == "read":
+                needs, reviewers, conflicts = ops.solver_input(call)
+            elif step == "solve":
+                result = ops.preview_assignment(call, seed)
+            elif not preview:
+                result = ops.confirm_assignment("cli", call, seed)
+                db.session.commit()
+    assert result is not None
+    unmet = sum(len(v) for v in result.unmet.values())
+    click.echo(
+        f"{len(needs)} applications, {len(reviewers)} reviewers, {len(conflicts)} "
+        f"conflicts: {len(result.pairs)} pairs, {unmet} unmet requirements, "
+        f"match {result.total_match} of at most {result.upper_bound}"
+        + (" (preview, nothing stored)." if preview else ".")
+    )
+    for app_key, items in sorted(result.unmet.items()):
+        for item in items:
+            click.echo(f"  application {app_key}: {item.requirement} {item.detail} ({item.reason})")

@@ -22,7 +22,14 @@ from grants.calls.models import (
 )
 from grants.mail.models import OutboxMessage
 from grants.organisations.models import Organisation, OrganisationMember
-from grants.reviews.models import Assignment, Conflict, PanelMember, Review, ReviewerProfile
+from grants.reviews.models import (
+    Assignment,
+    Conflict,
+    Consensus,
+    PanelMember,
+    Review,
+    ReviewerProfile,
+)
 
 __all__ = [
     "Answer",
@@ -34,6 +41,7 @@ __all__ = [
     "Call",
     "CallQuestion",
     "Conflict",
+    "Consensus",
     "Criterion",
     "ExchangeRate",
     "Funder",

@@ -287,3 +287,94 @@ def test_workspace_query_count_is_constant(client, setup, count_queries):  # noq
     with count_queries() as four:
         client.get("/reviewer/")
     assert four.count == one.count
+
+
+def submit_review(user, assignment, score):
+    """A complete review with the same score on every criterion."""
+    call = assignment.application.call
+    ops.save_review(
+        user,
+        assignment,
+        scores={str(c.id): score for c in call.criteria},
+        comments={},
+        recommendation="fund",
+        confidence=2,
+        submit=True,
+    )
+
+
+def test_progress_board_flags_disagreement_and_records_consensus(client, setup):  # noqa: F811
+    """Scores 1 and 4.5 differ by more than 1.5: flagged; the chair records a consensus."""
+    app = submit_complete(setup)
+    first, second = reviewer(setup, "a@example.org"), reviewer(setup, "b@example.org")
+    late = reviewer(setup, "c@example.org")
+    for user, score in ((first, "1"), (second, "4.5")):
+        submit_review(user, ops.add_assignment(setup["officer"], app, user.id, "Test"), score)
+    ops.add_assignment(setup["officer"], app, late.id, "Test")
+    db.session.commit()
+    login(client, setup["officer"])
+    board = client.get(f"/manage/calls/{setup['call'].id}/panel/progress").get_data(as_text=True)
+    assert "disagreement" in board and "3.5" in board
+    response = post(client, f"/manage/calls/{setup['call'].id}/panel/reminders")
+    assert response.status_code == 302
+    reminders = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "review_reminder")
+    ).all()
+    assert [m.recipient for m in reminders] == ["c@example.org"]
+    url = f"/manage/calls/{setup['call'].id}/panel/consensus/{app.id}"
+    criterion = setup["call"].criteria[0]
+    page = post(
+        client,
+        url,
+        {f"score_{criterion.id}": "3", "justification": "", "majority": "", "minority": ""},
+    ).get_data(as_text=True)
+    assert 'id="justification-error"' in page
+    post(
+        client,
+        url,
+        {
+            f"score_{criterion.id}": "3",
+            "justification": "Discussed on 3 May",
+            "majority": "Strong partnership",
+            "minority": "Budget thin",
+        },
+    )
+    from grants.reviews.models import Consensus
+
+    consensus = db.session.scalars(select(Consensus)).one()
+    assert consensus.scores == {str(criterion.id): "3"}
+    assert consensus.minority_view == "Budget thin"
+
+
+def test_progress_board_query_count_is_constant(client, setup, count_queries):  # noqa: F811
+    """One reviewer or three: the board costs the same."""
+    app = submit_complete(setup)
+    first = reviewer(setup, "q1@example.org")
+    submit_review(first, ops.add_assignment(setup["officer"], app, first.id, "Test"), "3")
+    db.session.commit()
+    login(client, setup["officer"])
+    url = f"/manage/calls/{setup['call'].id}/panel/progress"
+    with count_queries() as few:
+        client.get(url)
+    for n in range(2):
+        user = reviewer(setup, f"q{n + 2}@example.org")
+        submit_review(user, ops.add_assignment(setup["officer"], app, user.id, "Test"), "4")
+    db.session.commit()
+    with count_queries() as more:
+        client.get(url)
+    assert more.count == few.count
+
+
+def test_assign_command_previews_and_stores(app, setup):  # noqa: F811
+    """``flask grants assign CALL`` with a progress bar; --preview stores nothing."""
+    submit_complete(setup)
+    for n in range(3):
+        reviewer(setup, f"cli{n}@example.org")
+    runner = app.test_cli_runner()
+    preview = runner.invoke(args=["grants", "assign", str(setup["call"].id), "--preview"])
+    assert preview.exit_code == 0, preview.output
+    assert "3 pairs" in preview.output and "nothing stored" in preview.output
+    assert db.session.scalars(select(Assignment)).all() == []
+    stored = runner.invoke(args=["grants", "assign", str(setup["call"].id), "--seed", "3"])
+    assert stored.exit_code == 0, stored.output
+    assert len(db.session.scalars(select(Assignment)).all()) == 3

@@ -194,6 +194,19 @@ RULES: dict[str, list[tuple[str, Url, dict[str, Any]]]] = {
             OFFICER_ONLY,
         )
     ],
+    "reviews.progress": [
+        ("GET", lambda w: f"/manage/calls/{w['call'].id}/panel/progress", OFFICER_ONLY)
+    ],
+    "reviews.reminders": [
+        ("POST", lambda w: f"/manage/calls/{w['call'].id}/panel/reminders", OFFICER_ONLY)
+    ],
+    "reviews.consensus": [
+        (
+            "GET",
+            lambda w: f"/manage/calls/{w['call'].id}/panel/consensus/{w['submitted'].id}",
+            OFFICER_ONLY,
+        )
+    ],
     "reviews.join": [("GET", lambda w: f"/panel/join/{w['panel_token']}", SIGNED_IN)],
     "reviews.profile": [("GET", lambda w: "/reviewer/profile", SIGNED_IN)],
     "reviews.workspace": [("GET", lambda w: "/reviewer/", SIGNED_IN)],
@@ -389,6 +402,9 @@ def world_with_link(world):
     db.session.add(world["assignment"])
     db.session.flush()
     world["member"] = member
+    submitted = app_ops.start_application(applicant, world["call"], world["org"])
+    submitted.status, submitted.reference = "submitted", "TEST-2026-0001"
+    world["submitted"] = submitted
     world["panel_token"] = review_ops.panel_token(invited)
     db.session.commit()
     return world
@@ -458,6 +474,9 @@ def test_every_post_route_refuses_a_missing_csrf_token(client, world_with_link, 
         "organisations.edit": f"/organisations/{world['org'].id}",
         "applications.start": f"/calls/{world['call'].id}/apply",
         "reviews.join": f"/panel/join/{world['panel_token']}",
+        "reviews.consensus": (
+            f"/manage/calls/{world['call'].id}/panel/consensus/{world['submitted'].id}"
+        ),
         "reviews.profile": "/reviewer/profile",
         "reviews.conflicts": f"/reviewer/calls/{world['call'].id}/conflicts",
         "reviews.review": f"/reviewer/assignments/{world['assignment'].id}",

@@ -176,7 +176,27 @@ class CallSettingsForm(FlaskForm):
             "0 makes attachments optional."
         ),
     )
+    review_deadline = DateTimeLocalField(
+        _l("Reviews due (optional)"),
+        format="%Y-%m-%dT%H:%M",
+        validators=[Optional()],
+        description=_l("Local time in the call's time zone."),
+    )
+    blind = BooleanField(_l("Blind review: hide partner and organisation names from reviewers"))
+    reviews_visible_after_submit = BooleanField(
+        _l("Reviewers see the other reviews of an application once they submit their own"),
+        default=True,
+    )
+    disagreement_threshold = LocaleDecimalField(
+        _l("Flag disagreement when scores differ by more than"),
+        places=None,
+        default=Decimal("1.5"),
+        validators=[Optional(), NumberRange(min=0, max=100)],
+    )
     submit = SubmitField(_l("Save settings"))
+
+    def validate_review_deadline(self, field: DateTimeLocalField) -> None:
+        self._check_local_time(field)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

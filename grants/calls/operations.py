@@ -34,10 +34,17 @@ CALL_SETTINGS = (
     "reference_prefix", "default_language", "timezone", "opens_at", "closes_at", "currency",
     "budget_envelope", "grant_min", "grant_max", "min_partners", "min_countries",
     "required_regions", "artforms", "languages", "score_min", "score_max", "score_step",
-    "reviews_per_application", "required_attachments",
+    "reviews_per_application", "required_attachments", "review_deadline", "blind",
+    "reviews_visible_after_submit", "disagreement_threshold",
 )  # fmt: skip
 # Settings a caller may leave out (callers written before they existed): these values apply.
-CALL_SETTING_DEFAULTS: dict[str, Any] = {"required_attachments": 0}
+CALL_SETTING_DEFAULTS: dict[str, Any] = {
+    "required_attachments": 0,
+    "review_deadline": None,
+    "blind": False,
+    "reviews_visible_after_submit": True,
+    "disagreement_threshold": Decimal("1.5"),
+}
 
 
 def _plain(value: Any) -> Any:

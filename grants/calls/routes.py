@@ -91,6 +91,14 @@ def _settings(form: CallSettingsForm) -> dict[str, Any]:
         "score_step": Decimal(form.score_step.data or "0.5"),
         "reviews_per_application": form.reviews_per_application.data,
         "required_attachments": form.required_attachments.data or 0,
+        "review_deadline": form.aware(form.review_deadline.data)
+        if form.review_deadline.data
+        else None,
+        "blind": bool(form.blind.data),
+        "reviews_visible_after_submit": bool(form.reviews_visible_after_submit.data),
+        "disagreement_threshold": form.disagreement_threshold.data
+        if form.disagreement_threshold.data is not None
+        else Decimal("1.5"),
     }
 
 
@@ -189,6 +197,8 @@ def settings(call_id: int) -> Response | str:
         zone = ZoneInfo(call.timezone)
         form.opens_at.data = call.opens_at.astimezone(zone).replace(tzinfo=None)
         form.closes_at.data = call.closes_at.astimezone(zone).replace(tzinfo=None)
+        if call.review_deadline:
+            form.review_deadline.data = call.review_deadline.astimezone(zone).replace(tzinfo=None)
         form.score_step.data = str(call.score_step.normalize())
         exponent = Decimal(1).scaleb(-i18n.currency_precision(call.currency))
         for money in (form.budget_envelope, form.grant_min, form.grant_max):

@@ -32,7 +32,7 @@ the inputs.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -312,23 +312,34 @@ class _Panel:
 # --- the flow --------------------------------------------------------------------------------
 
 
-def _flow(panel: _Panel) -> list[list[int]]:
-    """A maximum flow of minimum cost: the reviewers of each application.
+def _flow(
+    panel: _Panel,
+    eligible: _BoolArray,
+    demand: _IntArray,
+    used: _IntArray,
+    rewarded: Sequence[Sequence[int]],
+) -> list[list[int]]:
+    """A maximum flow of minimum cost: new reviewers for each application.
+
+    Application ``a`` asks for ``demand[a]`` reviewers among ``eligible[a]``; reviewer ``r``
+    already has ``used[r]`` reviews; ``rewarded[a]`` lists the artforms whose first expert
+    earns the coverage reward.
 
     Nodes: source, sink, one per application, one per (application, expert group), one per
     reviewer. Each application's eligible reviewers are split into groups: experts in its
-    rarest artform, experts in the next (not already grouped), ..., and the rest. The arcs
-    application -> group carry the coverage reward on their first unit only, so the flow gains
-    it once per artform. Every group -> reviewer arc has capacity 1: no pair twice. Each
-    reviewer -> sink has one arc per review slot, the j-th costing j: loads spread evenly.
+    rarest rewarded artform, experts in the next (not already grouped), ..., and the rest.
+    The arcs application -> group carry the coverage reward on their first unit only, so the
+    flow gains it once per artform. Every group -> reviewer arc has capacity 1: no pair twice.
+    Each reviewer -> sink has one arc per free review slot, the j-th review costing j: loads
+    spread evenly.
     """
-    k = panel.k
     n_apps, n_revs = len(panel.apps), len(panel.revs)
-    if k == 0 or n_apps == 0 or n_revs == 0:
+    k = int(demand.max(initial=0))
+    if k == 0 or n_revs == 0:
         return [[] for _ in range(n_apps)]
-    eligible_apps = panel.eligible.sum(axis=0)
-    slots = np.minimum(panel.cap, eligible_apps)
-    longest = int(slots.max(initial=0))
+    free = np.maximum(panel.cap - used, 0)
+    slots = np.minimum(free, eligible.sum(axis=0))
+    longest = int((used + slots).max(initial=0))
     # Weights: one point of match outweighs any difference of load cost between two reviewers'
     # next slots; one artform covered outweighs any difference of match between two reviewers.
     match_weight = longest + 1
@@ -348,14 +359,12 @@ def _flow(panel: _Panel) -> list[list[int]]:
     pair_costs: list[_IntArray] = []
     pair_apps: list[_IntArray] = []
     for a in range(n_apps):
-        row = np.flatnonzero(panel.eligible[a])
-        if row.size == 0:
+        k = int(demand[a])
+        row = np.flatnonzero(eligible[a])
+        if row.size == 0 or k == 0:
             continue
         group = np.full(row.size, -1, dtype=np.int64)
-        arts = sorted(
-            (f for kind, f in panel.reqs[a] if kind == _ART),
-            key=lambda f: (int(experts_per_artform[f]), f),
-        )
+        arts = sorted(rewarded[a], key=lambda f: (int(experts_per_artform[f]), f))
         for f in arts:
             members = panel.expert[row, f] & (group < 0)
             if members.any():
@@ -401,7 +410,7 @@ def _flow(panel: _Panel) -> list[list[int]]:
     add(
         np.full(n_apps, source, dtype=np.int64),
         app_node0 + np.arange(n_apps, dtype=np.int64),
-        np.full(n_apps, k, dtype=np.int64),
+        demand.astype(np.int64),
         np.zeros(n_apps, dtype=np.int64),
     )
     add(
@@ -423,9 +432,9 @@ def _flow(panel: _Panel) -> list[list[int]]:
         rev_node0 + slot_rev,
         np.full(slot_rev.size, sink, dtype=np.int64),
         np.ones(slot_rev.size, dtype=np.int64),
-        slot_number + 1,
+        used[slot_rev] + slot_number + 1,
     )
-    total = n_apps * k
+    total = int(demand.sum())
     solver.set_node_supply(source, total)
     solver.set_node_supply(sink, -total)
     status = solver.solve_max_flow_with_min_cost()
@@ -608,6 +617,51 @@ def _repair(state: _State, tries: int = 40) -> None:
                 changed = True
 
 
+def _anchors(panel: _Panel, a: int, team: Sequence[int]) -> list[int]:
+    """Few reviewers of ``a`` that together meet every requirement its team meets.
+
+    Greedy: the reviewer meeting most of what is left first; ties go to the higher match,
+    then to the team order.
+    """
+    left = [req for req in panel.reqs[a] if any(panel.covers(r, req) for r in team)]
+    chosen: list[int] = []
+    while left:
+        best = max(
+            (r for r in team if r not in chosen),
+            key=lambda r: (sum(panel.covers(r, q) for q in left), int(panel.match[a, r])),
+        )
+        chosen.append(best)
+        left = [q for q in left if not panel.covers(best, q)]
+    return chosen
+
+
+def _reoptimise(state: _State) -> _State:
+    """Keep each application's anchors, then choose the rest again by one more flow.
+
+    The anchors keep all coverage met; the flow maximises the match of the other reviews,
+    which the repair's local swaps may have lowered, and never makes fewer pairs (the
+    repaired assignment is one of its solutions).
+    """
+    panel = state.panel
+    anchors = [_anchors(panel, a, team) for a, team in enumerate(state.members)]
+    eligible = panel.eligible.copy()
+    used = np.zeros(len(panel.revs), dtype=np.int64)
+    rewarded: list[list[int]] = []
+    for a, fixed in enumerate(anchors):
+        eligible[a, fixed] = False
+        used[fixed] += 1
+        rewarded.append(
+            [
+                f
+                for kind, f in panel.reqs[a]
+                if kind == _ART and not any(panel.covers(r, (kind, f)) for r in fixed)
+            ]
+        )
+    demand = np.array([panel.k - len(fixed) for fixed in anchors], dtype=np.int64)
+    chosen = _flow(panel, eligible, demand, used, rewarded)
+    return _State(panel, [fixed + more for fixed, more in zip(anchors, chosen, strict=True)])
+
+
 def _fill(state: _State) -> None:
     """Give applications short of reviews any eligible reviewer with free capacity.
 
@@ -709,6 +763,7 @@ def _result(state: _State, solver: str, seed: int) -> AssignmentResult:
     )
 
 
+REOPT = True
 SOLVER = f"OR-tools {ortools.__version__} SimpleMinCostFlow (maximum flow, minimum cost) + repair"
 
 
@@ -726,9 +781,22 @@ def assign(
     the solver fails or (a bug) a hard rule would be broken.
     """
     panel = _Panel(applications, reviewers, conflicts, reviews_per_application, seed)
-    state = _State(panel, _flow(panel))
+    n_apps, n_revs = len(panel.apps), len(panel.revs)
+    arts = [[f for kind, f in reqs if kind == _ART] for reqs in panel.reqs]
+    first = _flow(
+        panel,
+        panel.eligible,
+        np.full(n_apps, panel.k, dtype=np.int64),
+        np.zeros(n_revs, dtype=np.int64),
+        arts,
+    )
+    state = _State(panel, first)
     _fill(state)
     _repair(state)
+    if REOPT:
+        state = _reoptimise(state)
+        _fill(state)
+        _repair(state)
     broken = _violations(state)
     if broken:
         raise RuntimeError("assignment breaks a hard rule: " + "; ".join(broken[:5]))

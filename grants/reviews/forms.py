@@ -207,3 +207,42 @@ def review_form(call: Call, data: dict[str, Any] | None = None) -> FlaskForm:
     form.recommendation.choices = choices([("", _l("Choose")), *RECOMMENDATION_LABELS.items()])
     form.confidence.choices = choices([("", _l("Choose")), *CONFIDENCE_LABELS.items()])
     return form
+
+
+def consensus_form(call: Call, data: dict[str, Any] | None = None) -> FlaskForm:
+    """Agreed score per criterion, the justification, majority and minority views."""
+
+    class ConsensusForm(FlaskForm):
+        justification = TextAreaField(
+            _l("How the panel reached these scores"),
+            validators=[DataRequired(), Length(max=10000)],
+            render_kw={"rows": 4},
+        )
+        majority = TextAreaField(
+            _l("Majority view"), validators=[Length(max=10000)], render_kw={"rows": 3}
+        )
+        minority = TextAreaField(
+            _l("Minority view (if any)"), validators=[Length(max=10000)], render_kw={"rows": 3}
+        )
+        submit = SubmitField(_l("Record the consensus"))
+
+    levels = []
+    value = call.score_min
+    while value <= call.score_max:
+        levels.append(value)
+        value += call.score_step
+    scale = [("", _l("Choose"))] + [
+        (format(v.normalize(), "f"), i18n.format_number(v)) for v in levels
+    ]
+    for criterion in call.criteria:
+        name = criterion.text("name", i18n.locale_name(), call.default_language).text
+        setattr(
+            ConsensusForm,
+            f"score_{criterion.id}",
+            SelectField(
+                _l("Agreed score: %(criterion)s", criterion=name),
+                choices=choices(scale),
+                validators=[DataRequired()],
+            ),
+        )
+    return ConsensusForm(data=data)

@@ -108,7 +108,8 @@ class Assignment(db.Model):  # type: ignore[name-defined,misc]
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     source: Mapped[str] = mapped_column(String(16), default="solver")  # solver, manual
     reason: Mapped[str] = mapped_column(Text, default="")
-    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # None when the command line made the assignment.
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     application: Mapped[Application] = relationship()
@@ -152,3 +153,21 @@ class Review(db.Model):  # type: ignore[name-defined,misc]
             "recommendation": self.recommendation,
             "confidence": self.confidence,
         }
+
+
+class Consensus(db.Model):  # type: ignore[name-defined,misc]
+    """The chair's record of the panel's agreed scores for one application."""
+
+    __tablename__ = "consensus_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    scores: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    justification: Mapped[str] = mapped_column(Text, default="")
+    majority_view: Mapped[str] = mapped_column(Text, default="")
+    minority_view: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    application: Mapped[Application] = relationship()

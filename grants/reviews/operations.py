@@ -27,6 +27,7 @@ from grants.reviews.models import (
     CONFLICT_REASONS,
     Assignment,
     Conflict,
+    Consensus,
     PanelMember,
     Review,
     ReviewerProfile,
@@ -579,3 +580,89 @@ def save_review(
         data.update(review.as_dict())
     record(actor, action, assignment.application.call, data, call_id=call.id)
     return review
+
+
+# --- the chair's board -------------------------------------------------------------------------
+
+
+def score_spread(call: Call, reviews: list[Review]) -> Decimal | None:
+    """The largest gap between two submitted scores on one criterion (None if < 2 reviews)."""
+    spreads = []
+    for criterion in call.criteria:
+        scores = [
+            Decimal(r.scores[str(criterion.id)]) for r in reviews if str(criterion.id) in r.scores
+        ]
+        if len(scores) > 1:
+            spreads.append(max(scores) - min(scores))
+    return max(spreads) if spreads else None
+
+
+def send_reminders(actor: User, call: Call) -> int:
+    """E-mail every reviewer with reviews still to submit; returns how many were sent."""
+    pending: dict[int, int] = {}
+    for assignment in db.session.scalars(select(Assignment).where(Assignment.call_id == call.id)):
+        current = assignment.current_review
+        if (current is None or current.status != "submitted") and not has_conflict(
+            assignment.reviewer_id, assignment.application_id
+        ):
+            pending[assignment.reviewer_id] = pending.get(assignment.reviewer_id, 0) + 1
+    for reviewer_id, count in pending.items():
+        user = db.session.get(User, reviewer_id)
+        if user is None:
+            continue
+        queue_mail(
+            user.email,
+            "review_reminder",
+            user.locale,
+            _l("Reviews waiting for you: %(call)s", call=call.text("title", user.locale).text),
+            user=user,
+            count=count,
+            call_title=call.text("title", user.locale).text,
+            deadline=call.review_deadline,
+            link=external_url("reviews.workspace"),
+        )
+    record(actor, "panel.reminders_sent", call, {"reviewers": len(pending)}, call_id=call.id)
+    return len(pending)
+
+
+def save_consensus(
+    actor: User,
+    application: Application,
+    *,
+    scores: dict[str, str],
+    justification: str,
+    majority: str,
+    minority: str,
+) -> Consensus:
+    """The chair records the panel's agreed scores; the ranking uses them where they exist."""
+    call = application.call
+    criteria = {str(c.id) for c in call.criteria}
+    clean = {k: str(_valid_score(call, v)) for k, v in scores.items() if k in criteria and v}
+    if set(clean) != criteria:
+        raise OperationError(_l("Give an agreed score for every criterion."))
+    if not justification.strip():
+        raise OperationError(_l("Explain how the panel reached these scores."), "justification")
+    consensus = db.session.scalar(
+        select(Consensus).where(Consensus.application_id == application.id)
+    )
+    old = dict(consensus.scores) if consensus else None
+    if consensus is None:
+        consensus = Consensus(
+            application_id=application.id, call_id=call.id, recorded_by_id=actor.id
+        )
+        db.session.add(consensus)
+    consensus.scores = clean
+    consensus.justification = justification.strip()
+    consensus.majority_view = majority.strip()
+    consensus.minority_view = minority.strip()
+    consensus.recorded_by_id = actor.id
+    consensus.updated_at = utcnow()
+    db.session.flush()
+    record(
+        actor,
+        "panel.consensus_recorded",
+        call,
+        {"application_id": application.id, "old": old, "new": clean},
+        call_id=call.id,
+    )
+    return consensus

@@ -37,10 +37,12 @@ from grants.reviews.forms import (
     InviteReviewerForm,
     PairForm,
     RemovePairForm,
+    consensus_form,
     profile_form,
     review_form,
 )
-from grants.reviews.models import Assignment, Conflict, PanelMember, ReviewerProfile
+from grants.reviews.models import Assignment, Conflict, Consensus, PanelMember, ReviewerProfile
+from grants.types import utcnow
 
 bp = Blueprint("reviews", __name__)
 
@@ -599,4 +601,126 @@ def review(assignment_id: int) -> Response | str:
         versions=assignment.reviews,
         others=others,
         equity=equity_assessment(application),
+    )
+
+
+@bp.route("/manage/calls/<int:call_id>/panel/progress")
+@login_required
+def progress(call_id: int) -> str:
+    """Reviews due, late and submitted; disagreement flags; consensus records."""
+    call = _call_for_panel(call_id)
+    assignments = db.session.scalars(
+        select(Assignment)
+        .options(
+            joinedload(Assignment.reviewer),
+            joinedload(Assignment.application),
+            selectinload(Assignment.reviews),
+        )
+        .where(Assignment.call_id == call.id)
+    ).all()
+    conflicted = ops.conflicted_pairs(call)
+    assignments = [a for a in assignments if (a.application_id, a.reviewer_id) not in conflicted]
+    late = call.review_deadline is not None and call.review_deadline < utcnow()
+    reviewers: dict[int, dict[str, Any]] = {}
+    applications: dict[int, dict[str, Any]] = {}
+    for a in assignments:
+        current = a.current_review
+        done = current is not None and current.status == "submitted"
+        row = reviewers.setdefault(
+            a.reviewer_id, {"name": a.reviewer.name, "assigned": 0, "submitted": 0, "drafts": 0}
+        )
+        row["assigned"] += 1
+        row["submitted"] += done
+        row["drafts"] += current is not None and not done
+        app_row = applications.setdefault(
+            a.application_id, {"application": a.application, "reviews": [], "due": 0}
+        )
+        if done:
+            app_row["reviews"].append(current)
+        else:
+            app_row["due"] += 1
+    consensus = {
+        c.application_id: c
+        for c in db.session.scalars(select(Consensus).where(Consensus.call_id == call.id))
+    }
+    for row in applications.values():
+        row["spread"] = ops.score_spread(call, row["reviews"])
+        row["disagreement"] = row["spread"] is not None and row["spread"] > (
+            call.disagreement_threshold
+        )
+    return render_template(
+        "reviews/progress.html",
+        call=call,
+        late=late,
+        reviewers=sorted(reviewers.values(), key=lambda r: r["name"]),
+        applications=sorted(applications.values(), key=lambda r: r["application"].reference or ""),
+        consensus=consensus,
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.route("/manage/calls/<int:call_id>/panel/reminders", methods=["POST"])
+@login_required
+def reminders(call_id: int) -> Response:
+    """E-mail every reviewer with unfinished reviews."""
+    call = _call_for_panel(call_id)
+    if ConfirmForm().validate_on_submit():
+        count = ops.send_reminders(current_user, call)
+        db.session.commit()
+        flash(_("Reminders sent to %(num)d reviewers.", num=count), "success")
+    return redirect(url_for("reviews.progress", call_id=call.id))
+
+
+@bp.route(
+    "/manage/calls/<int:call_id>/panel/consensus/<int:application_id>", methods=["GET", "POST"]
+)
+@login_required
+def consensus(call_id: int, application_id: int) -> Response | str:
+    """The chair records the panel's agreed scores for one application."""
+    call = _call_for_panel(call_id)
+    application = db.get_or_404(Application, application_id)
+    if application.call_id != call.id or application.status != "submitted":
+        abort(404)
+    existing = db.session.scalar(
+        select(Consensus).where(Consensus.application_id == application.id)
+    )
+    data = None
+    if existing and request.method == "GET":
+        data = {
+            "justification": existing.justification,
+            "majority": existing.majority_view,
+            "minority": existing.minority_view,
+            **{f"score_{k}": v for k, v in existing.scores.items()},
+        }
+    form = consensus_form(call, data=data)
+    if form.validate_on_submit():
+        try:
+            ops.save_consensus(
+                current_user,
+                application,
+                scores={str(c.id): form[f"score_{c.id}"].data for c in call.criteria},
+                justification=form.justification.data or "",
+                majority=form.majority.data or "",
+                minority=form.minority.data or "",
+            )
+        except OperationError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+        else:
+            db.session.commit()
+            flash(_("The consensus is recorded."), "success")
+            return redirect(url_for("reviews.progress", call_id=call.id))
+    reviews = [
+        a.current_review
+        for a in db.session.scalars(
+            select(Assignment)
+            .options(selectinload(Assignment.reviews), joinedload(Assignment.reviewer))
+            .where(Assignment.application_id == application.id)
+        )
+        if a.current_review
+        and a.current_review.status == "submitted"
+        and not ops.has_conflict(a.reviewer_id, application.id)
+    ]
+    return render_template(
+        "reviews/consensus.html", call=call, application=application, form=form, reviews=reviews
     )

@@ -1,4 +1,4 @@
-"""Expert panels: reviewer profiles, panel members, conflicts, assignments, reviews; review settings of calls.
+"""Expert panels: reviewer profiles, panel members, conflicts, assignments, reviews, consensus; review settings of calls.
 
 Revision ID: 0004_reviews
 Revises: 0003_equity
@@ -62,7 +62,7 @@ def upgrade():
     sa.Column('reviewer_id', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=16), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
-    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_assignments_application_id_applications')),
     sa.ForeignKeyConstraint(['call_id'], ['calls.id'], name=op.f('fk_assignments_call_id_calls')),
@@ -95,6 +95,25 @@ def upgrade():
     with op.batch_alter_table('conflicts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_conflicts_application_id'), ['application_id'], unique=False)
         batch_op.create_index('ix_conflicts_call_id_reviewer_id', ['call_id', 'reviewer_id'], unique=False)
+
+    op.create_table('consensus_records',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('call_id', sa.Integer(), nullable=False),
+    sa.Column('scores', sa.JSON(), nullable=False),
+    sa.Column('justification', sa.Text(), nullable=False),
+    sa.Column('majority_view', sa.Text(), nullable=False),
+    sa.Column('minority_view', sa.Text(), nullable=False),
+    sa.Column('recorded_by_id', sa.Integer(), nullable=False),
+    sa.Column('updated_at', UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_consensus_records_application_id_applications')),
+    sa.ForeignKeyConstraint(['call_id'], ['calls.id'], name=op.f('fk_consensus_records_call_id_calls')),
+    sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id'], name=op.f('fk_consensus_records_recorded_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_consensus_records')),
+    sa.UniqueConstraint('application_id', name=op.f('uq_consensus_records_application_id'))
+    )
+    with op.batch_alter_table('consensus_records', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_consensus_records_call_id'), ['call_id'], unique=False)
 
     op.create_table('reviews',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -136,6 +155,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_reviews_assignment_id'))
 
     op.drop_table('reviews')
+    with op.batch_alter_table('consensus_records', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_consensus_records_call_id'))
+
+    op.drop_table('consensus_records')
     with op.batch_alter_table('conflicts', schema=None) as batch_op:
         batch_op.drop_index('ix_conflicts_call_id_reviewer_id')
         batch_op.drop_index(batch_op.f('ix_conflicts_application_id'))
