@@ -378,3 +378,42 @@ def test_assign_command_previews_and_stores(app, setup):  # noqa: F811
     stored = runner.invoke(args=["grants", "assign", str(setup["call"].id), "--seed", "3"])
     assert stored.exit_code == 0, stored.output
     assert len(db.session.scalars(select(Assignment)).all()) == 3
+
+
+def test_an_unassigned_panel_member_gets_404_on_the_application(client, setup):  # noqa: F811
+    """Being on the panel is not enough: only the assignment opens an application."""
+    app = submit_complete(setup)
+    assigned, other = reviewer(setup, "in@example.org"), reviewer(setup, "out@example.org")
+    assignment = ops.add_assignment(setup["officer"], app, assigned.id, "Test")
+    db.session.commit()
+    login(client, other)
+    attachment_free = [
+        f"/reviewer/assignments/{assignment.id}",
+        f"/applications/{app.id}",
+        f"/applications/{app.id}/general",
+    ]
+    for path in attachment_free:
+        assert client.get(path).status_code == 404, path
+
+
+def test_the_chair_sees_every_version_of_an_amended_review(client, setup):  # noqa: F811
+    """Version 1 and its amendment both appear on the consensus page."""
+    app = submit_complete(setup)
+    rev = reviewer(setup, "amend@example.org")
+    assignment = ops.add_assignment(setup["officer"], app, rev.id, "Test")
+    submit_review(rev, assignment, "2")
+    call = setup["call"]
+    ops.save_review(
+        rev,
+        assignment,
+        scores={str(c.id): "4" for c in call.criteria},
+        comments={},
+        recommendation="fund",
+        confidence=2,
+        submit=True,
+        amendment_reason="Misread the budget",
+    )
+    db.session.commit()
+    login(client, setup["officer"])
+    page = client.get(f"/manage/calls/{call.id}/panel/consensus/{app.id}").get_data(as_text=True)
+    assert "Version 1, submitted" in page

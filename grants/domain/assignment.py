@@ -35,6 +35,7 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -381,6 +382,25 @@ def _flow(
                     group_caps.append(k - 1)
                     group_costs.append(0)
         rest = group < 0
+        if REGION_BONUS is not None:
+            for kind, g in panel.reqs[a]:
+                if kind != _REG:
+                    continue
+                members = rest & (panel.rev_region[row] == g)
+                if members.any():
+                    node = next_node
+                    next_node += 1
+                    group[members] = node
+                    rest &= ~members
+                    group_tails.append(app_node0 + a)
+                    group_heads.append(node)
+                    group_caps.append(1)
+                    group_costs.append(-REGION_BONUS(match_weight, coverage_weight))
+                    if k > 1:
+                        group_tails.append(app_node0 + a)
+                        group_heads.append(node)
+                        group_caps.append(k - 1)
+                        group_costs.append(0)
         if rest.any():
             node = next_node
             next_node += 1
@@ -764,6 +784,7 @@ def _result(state: _State, solver: str, seed: int) -> AssignmentResult:
 
 
 REOPT = True
+REGION_BONUS: Any = None
 SOLVER = f"OR-tools {ortools.__version__} SimpleMinCostFlow (maximum flow, minimum cost) + repair"
 
 

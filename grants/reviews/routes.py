@@ -710,17 +710,27 @@ def consensus(call_id: int, application_id: int) -> Response | str:
             db.session.commit()
             flash(_("The consensus is recorded."), "success")
             return redirect(url_for("reviews.progress", call_id=call.id))
-    reviews = [
-        a.current_review
+    assigned = [
+        a
         for a in db.session.scalars(
             select(Assignment)
-            .options(selectinload(Assignment.reviews), joinedload(Assignment.reviewer))
+            .options(selectinload(Assignment.reviews))
             .where(Assignment.application_id == application.id)
         )
-        if a.current_review
-        and a.current_review.status == "submitted"
-        and not ops.has_conflict(a.reviewer_id, application.id)
+        if not ops.has_conflict(a.reviewer_id, application.id)
     ]
+    reviews = [
+        a.current_review
+        for a in assigned
+        if a.current_review and a.current_review.status == "submitted"
+    ]
+    # Amended reviews: every submitted version stays visible to the chair.
+    history = [v for a in assigned for v in a.reviews[:-1] if v.status == "submitted"]
     return render_template(
-        "reviews/consensus.html", call=call, application=application, form=form, reviews=reviews
+        "reviews/consensus.html",
+        call=call,
+        application=application,
+        form=form,
+        reviews=reviews,
+        history=history,
     )
