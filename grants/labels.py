@@ -174,12 +174,14 @@ def checklist_text(check: Check, application: Application) -> str:
             else _("Add a partner based in %(region)s.", region=region)
         )
     if check.item == Item.GRANT_RANGE:
-        return _(
-            "The grant requested, %(total)s, lies between %(min)s and %(max)s.",
-            total=i18n.format_money(Decimal(str(p["total"])), call.currency),
-            min=i18n.format_money(call.grant_min, call.currency),
-            max=i18n.format_money(call.grant_max, call.currency),
-        )
+        amounts = {
+            "total": i18n.format_money(Decimal(str(p["total"])), call.currency),
+            "min": i18n.format_money(call.grant_min, call.currency),
+            "max": i18n.format_money(call.grant_max, call.currency),
+        }
+        if check.ok:
+            return _("The grant requested (%(total)s) lies between %(min)s and %(max)s.", **amounts)
+        return _("The grant requested (%(total)s) must lie between %(min)s and %(max)s.", **amounts)
     if check.item == Item.BUDGET_BALANCED:
         partner = next(x for x in application.partners if str(x.id) == check.subject)
         if not check.ok and partner.part_total == 0:

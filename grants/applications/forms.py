@@ -192,8 +192,10 @@ class LineForm(Form):
             return
         if self.is_filled() and field.data is None:
             raise ValidationError(_l("Enter the amount."))
-        if field.data is not None and not 0 <= field.data <= MAX_AMOUNT:
+        if field.data is not None and field.data < 0:
             raise ValidationError(_l("Enter an amount of zero or more."))
+        if field.data is not None and field.data > MAX_AMOUNT:
+            raise ValidationError(_l("This amount is too large."))
 
     def is_filled(self) -> bool:
         """True when any part of the line was typed (an unparseable amount counts)."""

@@ -37,6 +37,7 @@ from grants.calls.models import Call, CallQuestion
 from grants.domain import eligibility as el
 from grants.domain.countries import region_of
 from grants.domain.equity import EquityAssessment, PartnerBudget, assess
+from grants.domain.texts import count_words
 from grants.domain.workflow import CallPhase
 from grants.errors import OperationError
 from grants.extensions import db
@@ -225,12 +226,12 @@ def save_answer(
     if language not in application.call.languages:
         raise OperationError(_l("Answer in one of the call's languages."), "language")
     text = text.strip()
-    if question.max_words and len(text.split()) > question.max_words:
+    if question.max_words and count_words(text) > question.max_words:
         raise OperationError(
             _l(
                 "Use at most %(num)d words; this answer has %(have)d.",
                 num=question.max_words,
-                have=len(text.split()),
+                have=count_words(text),
             ),
             "text",
         )
@@ -260,7 +261,7 @@ def save_answer(
         actor,
         "application.answer_saved",
         application,
-        {"question_id": question.id, "language": language, "words": len(text.split())},
+        {"question_id": question.id, "language": language, "words": count_words(text)},
         call_id=application.call_id,
     )
     return _changed(actor, application, "answer")
@@ -592,7 +593,7 @@ def resend_invitation(actor: User, invitation: Invitation) -> None:
 def revoke_invitation(actor: User, invitation: Invitation) -> None:
     """Withdraw an invitation; its link stops working."""
     if invitation.status != "pending":
-        raise OperationError(_l("Only pending invitations can be revoked."))
+        raise OperationError(_l("Only pending invitations can be withdrawn."))
     invitation.status = "revoked"
     invitation.responded_at = utcnow()
     record(

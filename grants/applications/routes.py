@@ -264,7 +264,7 @@ def general(application_id: int) -> Response | str:
             _field_error(form, exc)
         else:
             db.session.commit()
-            _report(outcome, _("The general section is saved."))
+            _report(outcome, _("The project section is saved."))
             return _back(application, "#general")
     return render_template(
         "applications/general.html", application=application, form=form, conflict=conflict

@@ -566,9 +566,8 @@ def update_equity_policy(
     except ValueError as exc:
         raise OperationError(
             _l(
-                "These numbers do not make a valid policy: the weight lies "
-                "between 0 and 0.25, capacity weights above 0, and funding "
-                "rates above 0 and at most 1."
+                "These numbers do not make a valid policy: the equity weight must be between 0 "
+                "and 0.25, capacity weights above 0, and funding rates above 0 and at most 1."
             )
         ) from exc
     new = {

@@ -19,10 +19,12 @@ least one from each region of its partnership.
 Goal: maximise the total match, then balance loads. The match of a pair is the sum over the
 application's artforms of the reviewer's level in it (0 where they have none).
 
-Method: one minimum-cost maximum flow (OR-tools ``SimpleMinCostFlow``) whose application side
-rewards the first expert in each artform and whose reviewer side charges rising costs for each
-further review (balance); then a repair pass that swaps reviewers to meet coverage the flow
-left unmet, without breaking a hard rule or uncovering anything elsewhere.
+Method (see ``docs/assignment.md`` for why): a minimum-cost maximum flow (OR-tools
+``SimpleMinCostFlow``) whose application side rewards the first expert in each artform and
+whose reviewer side charges rising costs for each further review (balance); a repair that
+swaps reviewers to meet the coverage the flow left unmet, without breaking a hard rule or
+uncovering anything elsewhere; then a second flow that keeps the reviewers each application
+needs for its coverage and chooses the others again for match, and the repair once more.
 
 The seed only breaks ties: it fixes the order in which applications and reviewers enter the
 solver and the repair. The same inputs and seed give the same result, whatever the order of
@@ -35,7 +37,6 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -99,7 +100,7 @@ class Reviewer:
     """A panel member: expertise (artform -> level 1..3), languages read, region, maximum load."""
 
     key: str
-    expertise: Mapping[str, int]
+    expertise: Mapping[str, int] = field(hash=False)  # a read-only mapping is not hashable
     languages: frozenset[str]
     region: str | None
     max_load: int
@@ -382,25 +383,6 @@ def _flow(
                     group_caps.append(k - 1)
                     group_costs.append(0)
         rest = group < 0
-        if REGION_BONUS is not None:
-            for kind, g in panel.reqs[a]:
-                if kind != _REG:
-                    continue
-                members = rest & (panel.rev_region[row] == g)
-                if members.any():
-                    node = next_node
-                    next_node += 1
-                    group[members] = node
-                    rest &= ~members
-                    group_tails.append(app_node0 + a)
-                    group_heads.append(node)
-                    group_caps.append(1)
-                    group_costs.append(-REGION_BONUS(match_weight, coverage_weight))
-                    if k > 1:
-                        group_tails.append(app_node0 + a)
-                        group_heads.append(node)
-                        group_caps.append(k - 1)
-                        group_costs.append(0)
         if rest.any():
             node = next_node
             next_node += 1
@@ -414,6 +396,8 @@ def _flow(
         pair_costs.append(-match_weight * panel.match[a, row])
         pair_apps.append(np.full(row.size, a, dtype=np.int64))
     rev_node0 = next_node
+    if not pair_tails:
+        return [[] for _ in range(n_apps)]
 
     solver = min_cost_flow.SimpleMinCostFlow()
 
@@ -426,7 +410,6 @@ def _flow(
                 costs.astype(np.int64),
             )
 
-    empty = np.zeros(0, dtype=np.int64)
     add(
         np.full(n_apps, source, dtype=np.int64),
         app_node0 + np.arange(n_apps, dtype=np.int64),
@@ -440,9 +423,9 @@ def _flow(
         np.array(group_costs, dtype=np.int64),
     )
     first_pair_arc = n_apps + len(group_tails)
-    tails = np.concatenate(pair_tails) if pair_tails else empty
-    heads = np.concatenate(pair_heads) if pair_heads else empty
-    apps_of_arc = np.concatenate(pair_apps) if pair_apps else empty
+    tails = np.concatenate(pair_tails)
+    heads = np.concatenate(pair_heads)
+    apps_of_arc = np.concatenate(pair_apps)
     add(tails, rev_node0 + heads, np.ones(tails.size, dtype=np.int64), np.concatenate(pair_costs))
     slot_rev = np.repeat(np.arange(n_revs, dtype=np.int64), slots)
     slot_number = np.arange(slot_rev.size, dtype=np.int64) - np.repeat(
@@ -783,9 +766,7 @@ def _result(state: _State, solver: str, seed: int) -> AssignmentResult:
     )
 
 
-REOPT = True
-REGION_BONUS: Any = None
-SOLVER = f"OR-tools {ortools.__version__} SimpleMinCostFlow (maximum flow, minimum cost) + repair"
+SOLVER = f"min-cost flow + coverage repair (OR-tools {ortools.__version__} SimpleMinCostFlow)"
 
 
 def assign(
@@ -814,10 +795,9 @@ def assign(
     state = _State(panel, first)
     _fill(state)
     _repair(state)
-    if REOPT:
-        state = _reoptimise(state)
-        _fill(state)
-        _repair(state)
+    state = _reoptimise(state)
+    _fill(state)
+    _repair(state)
     broken = _violations(state)
     if broken:
         raise RuntimeError("assignment breaks a hard rule: " + "; ".join(broken[:5]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -41,3 +42,15 @@ def missing_languages(versions: Mapping[str, str] | None, languages: Iterable[st
     """Languages in ``languages`` that have no non-empty version."""
     present = {lang for lang, text in (versions or {}).items() if text and text.strip()}
     return [lang for lang in languages if lang not in present]
+
+
+# Scripts written without spaces between words: each character counts as one word, as word
+# processors count them (Han ideographs, Hiragana, Katakana).
+_NO_SPACE_CHARS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def count_words(text: str) -> int:
+    """Words in a text: space-separated words, plus one per Chinese or Japanese character."""
+    ideographs = len(_NO_SPACE_CHARS.findall(text))
+    rest = _NO_SPACE_CHARS.sub(" ", text)
+    return ideographs + len(rest.split())

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -69,29 +70,34 @@ def _coverage(
     for artform, count in sorted(artform_need.items()):
         if not experts[artform]:
             gaps.append(
-                _(
+                ngettext(
+                    "%(num)d application is in %(artform)s; no reviewer is an expert in it.",
                     "%(num)d applications are in %(artform)s; no reviewer is an expert in it.",
-                    num=count,
+                    count,
                     artform=label(ARTFORM_LABELS, artform),
                 )
             )
     for language, count in sorted(language_need.items()):
         if not readers[language]:
             gaps.append(
-                _(
+                ngettext(
+                    "%(num)d application is written in %(language)s; no reviewer reads "
+                    "%(language)s.",
                     "%(num)d applications are written in %(language)s; no reviewer reads "
                     "%(language)s.",
-                    num=count,
+                    count,
                     language=i18n.language_name(language),
                 )
             )
     for region, count in sorted(region_need.items()):
         if not from_region[region]:
             gaps.append(
-                _(
+                ngettext(
+                    "%(num)d application has a partner in %(region)s; no reviewer comes "
+                    "from there.",
                     "%(num)d applications have a partner in %(region)s; no reviewer comes "
                     "from there.",
-                    num=count,
+                    count,
                     region=i18n.country_name(region),
                 )
             )
@@ -248,7 +254,10 @@ def detect_conflicts(call_id: int) -> Response:
     if ConfirmForm().validate_on_submit():
         found = ops.detect_conflicts(current_user, call)
         db.session.commit()
-        flash(_("%(num)d new conflicts found.", num=len(found)), "success")
+        flash(
+            ngettext("%(num)d new conflict found.", "%(num)d new conflicts found.", len(found)),
+            "success",
+        )
     return _back(call, "#conflicts")
 
 
@@ -290,7 +299,14 @@ def confirm_assignment(call_id: int) -> Response:
     if form.validate_on_submit():
         result = ops.confirm_assignment(current_user, call, form.seed.data or 0)
         db.session.commit()
-        flash(_("The assignment is confirmed: %(num)d pairs.", num=len(result.pairs)), "success")
+        flash(
+            ngettext(
+                "The assignment is confirmed: %(num)d pair.",
+                "The assignment is confirmed: %(num)d pairs.",
+                len(result.pairs),
+            ),
+            "success",
+        )
     return _back(call, "#assignments")
 
 
@@ -667,7 +683,14 @@ def reminders(call_id: int) -> Response:
     if ConfirmForm().validate_on_submit():
         count = ops.send_reminders(current_user, call)
         db.session.commit()
-        flash(_("Reminders sent to %(num)d reviewers.", num=count), "success")
+        flash(
+            ngettext(
+                "A reminder was sent to %(num)d reviewer.",
+                "Reminders were sent to %(num)d reviewers.",
+                count,
+            ),
+            "success",
+        )
     return redirect(url_for("reviews.progress", call_id=call.id))
 
 

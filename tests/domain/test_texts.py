@@ -40,3 +40,20 @@ def test_pick_text_never_invents_text(versions, wanted):
 def test_missing_languages_lists_empty_versions():
     """Blank and absent versions are both missing."""
     assert missing_languages({"en": "x", "fr": " "}, ["en", "fr", "ja"]) == ["fr", "ja"]
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("A play about two rivers.", 5),
+        ("二つの川の物語", 7),
+        ("Tokyo と Prague の川", 5),
+        ("", 0),
+        ("  spaced   out  ", 2),
+    ],
+)
+def test_count_words_counts_each_ideograph(text, words):
+    """Japanese and Chinese text has no spaces: each character is a word."""
+    from grants.domain.texts import count_words
+
+    assert count_words(text) == words
