@@ -97,7 +97,7 @@ def test_panel_page_names_every_gap(client, setup):  # noqa: F811
     reviewer(setup, "r1@example.org", languages=("en",), expertise={"dance": 3})
     login(client, setup["officer"])
     page = client.get(f"/manage/calls/{setup['call'].id}/panel").get_data(as_text=True)
-    assert "1 applications are written in Thai; no reviewer reads Thai." in page
+    assert "1 application is written in Thai; no reviewer reads Thai." in page
     assert "no reviewer is an expert in it" in page  # theatre
     assert "no reviewer comes from there" in page  # Asia
 
