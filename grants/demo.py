@@ -16,6 +16,7 @@ from grants.calls.models import Call, CallQuestion, Funder
 from grants.extensions import db
 from grants.organisations.models import Organisation
 from grants.organisations.operations import create_organisation
+from grants.reviews import operations as review_ops
 from grants.types import utcnow
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed for the demo on purpose
@@ -30,6 +31,8 @@ DEMO_LOGINS = {
         "applicant (Thailand)": "somchai@demo.example.org",
         "applicant (Philippines)": "maria@demo.example.org",
         "applicant (France)": "claire@demo.example.org",
+        "panel chair (Japan)": "yuki@demo.example.org",
+        "reviewer (Czechia)": "petr@demo.example.org",
     },
 }
 _PEOPLE = {
@@ -306,8 +309,69 @@ def load_demo() -> bool:
     )
     db.session.flush()
     _partnerships(fund, questions)
+    _panel(officer, fund)
     db.session.commit()
     return True
+
+
+_REVIEWERS = {
+    # email: (name, locale, time zone, country, expertise, languages read, chair)
+    "yuki@demo.example.org": (
+        "Yuki Sato",
+        "ja",
+        "Asia/Tokyo",
+        "JP",
+        {"theatre": 3, "dance": 2},
+        ["ja", "en"],
+        True,
+    ),
+    "petr@demo.example.org": (
+        "Petr Dvořák",
+        "en",
+        "Europe/Prague",
+        "CZ",
+        {"dance": 3, "music": 2},
+        ["cs", "en", "de"],
+        False,
+    ),
+    "nok@demo.example.org": (
+        "Nok Chaiyasit",
+        "en",
+        "Asia/Bangkok",
+        "TH",
+        {"theatre": 2, "cultural_heritage": 3},
+        ["th", "en"],
+        False,
+    ),
+    "amelie@demo.example.org": (
+        "Amélie Laurent",
+        "fr",
+        "Europe/Paris",
+        "FR",
+        {"music": 3, "cultural_heritage": 2, "theatre": 3},
+        ["fr", "en"],
+        False,
+    ),
+}
+
+
+def _panel(officer: User, fund: Call) -> None:
+    """A panel of four (a chair in Tokyo), conflicts found, and the assignment confirmed."""
+    for email, (name, locale, tz, country, expertise, languages, chair) in _REVIEWERS.items():
+        user = db.session.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = register_user(
+                name=name, email=email, password=DEMO_PASSWORD, locale=locale, timezone=tz
+            )
+        member = review_ops.invite_reviewer(
+            officer, fund, email=email, locale=locale, is_chair=chair, max_load=6
+        )
+        review_ops.join_panel(user, member)
+        review_ops.save_profile(
+            user, country=country, expertise=expertise, languages=languages, affiliations=[]
+        )
+    review_ops.detect_conflicts(officer, fund)
+    review_ops.confirm_assignment(officer, fund, seed=0)
 
 
 def _org(user: User, name: str, country: str, kind: str, band: str) -> Organisation:
