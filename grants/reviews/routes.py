@@ -683,14 +683,17 @@ def reminders(call_id: int) -> Response:
     if ConfirmForm().validate_on_submit():
         count = ops.send_reminders(current_user, call)
         db.session.commit()
-        flash(
-            ngettext(
-                "A reminder was sent to %(num)d reviewer.",
-                "Reminders were sent to %(num)d reviewers.",
-                count,
-            ),
-            "success",
-        )
+        if count:
+            flash(
+                ngettext(
+                    "A reminder was sent to %(num)d reviewer.",
+                    "Reminders were sent to %(num)d reviewers.",
+                    count,
+                ),
+                "success",
+            )
+        else:
+            flash(_("No reviewer has unfinished reviews; no reminder was sent."), "info")
     return redirect(url_for("reviews.progress", call_id=call.id))
 
 

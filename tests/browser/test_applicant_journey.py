@@ -242,7 +242,7 @@ def test_lead_and_partner_build_sign_and_submit_an_application(
     languages.get_by_label("Czech", exact=True).check()
     lead.get_by_role("button", name="Save", exact=True).click()
 
-    expect(flash(lead)).to_have_text("The general section is saved.")
+    expect(flash(lead)).to_have_text("The project section is saved.")
     expect(_heading(lead)).to_have_text(title)
     project = lead.get_by_role("region", name="The project")
     expect(project.locator("dd")).to_have_text(
@@ -320,7 +320,7 @@ def test_lead_and_partner_build_sign_and_submit_an_application(
     expect(flash(lead)).to_have_text("The budget is saved.")
     expect(row.locator("td").nth(2)).to_have_text("¥4,500,000")
     _expect_done(lead, f"The budget lines of {lead_org} add up to its part.")
-    _expect_done(lead, "The grant requested, €18,300.00, lies between €10,000.00 and €80,000.00.")
+    _expect_done(lead, "The grant requested (€18,300.00) lies between €10,000.00 and €80,000.00.")
 
     # A journey and a document.
     mobility = lead.get_by_role("region", name="Mobility")
@@ -462,7 +462,7 @@ def test_lead_and_partner_build_sign_and_submit_an_application(
     _expect_done(
         partner,
         f"The budget lines of {partner_org} add up to its part.",
-        "The grant requested, €31,300.00, lies between €10,000.00 and €80,000.00.",
+        "The grant requested (€31,300.00) lies between €10,000.00 and €80,000.00.",
     )
     _expect_to_do(partner, f"2 partners still have to sign: {lead_org}, {partner_org}.")
 
@@ -485,7 +485,7 @@ def test_lead_and_partner_build_sign_and_submit_an_application(
     )
     lead.get_by_role("button", name="Save", exact=True).click()
     expect(flash(lead).locator("p")).to_have_text(
-        ["The general section is saved.", SIGNOFFS_CLEARED]
+        ["The project section is saved.", SIGNOFFS_CLEARED]
     )
     expect(flash(lead)).to_contain_text("every partner's sign-off was cleared")
     for organisation in (lead_org, partner_org):

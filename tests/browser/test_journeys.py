@@ -234,7 +234,7 @@ def test_officer_creates_and_publishes_a_call(page: Page) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Open calls")
     page.get_by_role("link", name=title).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(title)
-    criteria = page.get_by_role("table", name="Criteria, weights and thresholds")
+    criteria = page.get_by_role("table", name="Assessment criteria")
     expect(criteria.get_by_role("rowheader")).to_contain_text("Artistic quality")
 
 
