@@ -417,3 +417,15 @@ def test_the_chair_sees_every_version_of_an_amended_review(client, setup):  # no
     login(client, setup["officer"])
     page = client.get(f"/manage/calls/{call.id}/panel/consensus/{app.id}").get_data(as_text=True)
     assert "Version 1, submitted" in page
+
+
+def test_panel_shows_what_the_confirmed_pairs_do_not_meet(client, setup):  # noqa: F811
+    """After a hand-made change, the page still names the unmet requirements."""
+    app = submit_complete(setup)
+    only = reviewer(setup, "solo@example.org", expertise={"dance": 1}, country="FR")
+    ops.add_assignment(setup["officer"], app, only.id, "Only one available")
+    db.session.commit()
+    login(client, setup["officer"])
+    page = client.get(f"/manage/calls/{setup['call'].id}/panel").get_data(as_text=True)
+    assert "Requirements the confirmed pairs do not meet" in page
+    assert "Not enough reviewers" in page

@@ -18,6 +18,7 @@ from grants.applications.models import Application, Partner
 from grants.applications.operations import equity_assessment
 from grants.calls.forms import ConfirmForm
 from grants.calls.models import Call
+from grants.domain import assignment as solver
 from grants.errors import OperationError
 from grants.extensions import db
 from grants.forms import choices
@@ -155,6 +156,16 @@ def panel(call_id: int) -> str:
         .where(Assignment.call_id == call.id)
         .order_by(Assignment.application_id, Assignment.reviewer_id)
     ).all()
+    current_unmet: Any = {}
+    if assignments:
+        needs, reviewers_in, conflicts_in = ops.solver_input(call)
+        current_unmet = solver.report(
+            needs,
+            reviewers_in,
+            conflicts_in,
+            call.reviews_per_application,
+            [(str(a.application_id), str(a.reviewer_id)) for a in assignments],
+        )
     preview = None
     seed = request.args.get("seed", 0, type=int)
     if request.args.get("preview"):
@@ -177,6 +188,7 @@ def panel(call_id: int) -> str:
         coverage=_coverage(call, members, profiles),
         conflicts=conflicts,
         assignments=assignments,
+        current_unmet=current_unmet,
         preview=preview,
         seed=seed,
         names={str(m.user_id): m.user.name for m in members if m.user},
