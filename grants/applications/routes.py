@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
+from grants.actions import confirmed_action
 from grants.applications import operations as ops
 from grants.applications.forms import (
     AcceptForm,
@@ -428,15 +429,9 @@ def remove_partner(application_id: int, partner_id: int) -> Response:
     application = _load(application_id)
     member = _partner(application, partner_id)
     require(can_lead(current_user, application), hide=True)
-    if ConfirmForm().validate_on_submit():
-        try:
-            outcome = ops.remove_partner(current_user, member)
-        except OperationError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
-        else:
-            db.session.commit()
-            _report(outcome, _("The partner is removed from the application."))
+    done, outcome = confirmed_action(lambda: ops.remove_partner(current_user, member))
+    if done:
+        _report(outcome, _("The partner is removed from the application."))
     return _back(application, "#partners")
 
 
@@ -447,18 +442,12 @@ def sign(application_id: int, partner_id: int) -> Response:
     application = _load(application_id)
     member = _partner(application, partner_id)
     require(can_edit_partner(current_user, member), hide=True)
-    if ConfirmForm().validate_on_submit():
-        try:
-            ops.sign_off(current_user, member)
-        except OperationError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
-        else:
-            db.session.commit()
-            flash(
-                _("You have signed the application for %(name)s.", name=member.organisation.name),
-                "success",
-            )
+    done, _result = confirmed_action(lambda: ops.sign_off(current_user, member))
+    if done:
+        flash(
+            _("You have signed the application for %(name)s.", name=member.organisation.name),
+            "success",
+        )
     return _back(application, "#signoff")
 
 
@@ -503,15 +492,9 @@ def delete_flow(application_id: int, flow_id: int) -> Response:
     flow = db.get_or_404(MobilityFlow, flow_id)
     if flow.application_id != application.id:
         abort(404)
-    if ConfirmForm().validate_on_submit():
-        try:
-            outcome = ops.remove_flow(current_user, flow)
-        except OperationError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
-        else:
-            db.session.commit()
-            _report(outcome, _("The journey is removed."))
+    done, outcome = confirmed_action(lambda: ops.remove_flow(current_user, flow))
+    if done:
+        _report(outcome, _("The journey is removed."))
     return _back(application, "#mobility")
 
 
@@ -570,17 +553,11 @@ def delete_attachment(application_id: int, attachment_id: int) -> Response:
     attachment = next((a for a in application.attachments if a.id == attachment_id), None)
     if attachment is None:
         abort(404)
-    if ConfirmForm().validate_on_submit():
-        key = attachment.storage_key
-        try:
-            outcome = ops.remove_attachment(current_user, attachment)
-        except OperationError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
-        else:
-            db.session.commit()
-            get_storage().delete(key)  # only once the removal is committed
-            _report(outcome, _("The document is removed."))
+    key = attachment.storage_key
+    done, outcome = confirmed_action(lambda: ops.remove_attachment(current_user, attachment))
+    if done:
+        get_storage().delete(key)  # only once the removal is committed
+        _report(outcome, _("The document is removed."))
     return _back(application, "#attachments")
 
 
@@ -629,15 +606,9 @@ def _invitation_action(application_id: int, invitation_id: int) -> tuple[Applica
 def resend_invitation(application_id: int, invitation_id: int) -> Response:
     """Send the invitation again with a new link."""
     application, invitation = _invitation_action(application_id, invitation_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            ops.resend_invitation(current_user, invitation)
-        except OperationError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
-        else:
-            db.session.commit()
-            flash(_("The invitation is sent again; the earlier link no longer works."), "success")
+    done, _result = confirmed_action(lambda: ops.resend_invitation(current_user, invitation))
+    if done:
+        flash(_("The invitation is sent again; the earlier link no longer works."), "success")
     return _back(application, "#partners")
 
 
@@ -648,15 +619,9 @@ def resend_invitation(application_id: int, invitation_id: int) -> Response:
 def revoke_invitation(application_id: int, invitation_id: int) -> Response:
     """Withdraw an invitation."""
     application, invitation = _invitation_action(application_id, invitation_id)
-    if ConfirmForm().validate_on_submit():
-        try:
-            ops.revoke_invitation(current_user, invitation)
-        except OperationError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
-        else:
-            db.session.commit()
-            flash(_("The invitation is withdrawn."), "success")
+    done, _result = confirmed_action(lambda: ops.revoke_invitation(current_user, invitation))
+    if done:
+        flash(_("The invitation is withdrawn."), "success")
     return _back(application, "#partners")
 
 
@@ -712,22 +677,16 @@ def submit(application_id: int) -> Response:
     """The lead submits when every item passes and every partner has signed."""
     application = _load(application_id)
     require(can_lead(current_user, application), hide=True)
-    if ConfirmForm().validate_on_submit():
-        try:
-            reference = ops.submit_application(current_user, application)
-        except OperationError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
-        else:
-            db.session.commit()
-            flash(
-                _(
-                    "Your application is submitted. Its reference is %(reference)s; every "
-                    "partner receives a receipt by e-mail.",
-                    reference=reference,
-                ),
-                "success",
-            )
+    done, reference = confirmed_action(lambda: ops.submit_application(current_user, application))
+    if done:
+        flash(
+            _(
+                "Your application is submitted. Its reference is %(reference)s; every "
+                "partner receives a receipt by e-mail.",
+                reference=reference,
+            ),
+            "success",
+        )
     return _back(application)
 
 
@@ -737,13 +696,7 @@ def withdraw(application_id: int) -> Response:
     """The lead withdraws a submitted application before the deadline."""
     application = _load(application_id)
     require(can_lead(current_user, application), hide=True)
-    if ConfirmForm().validate_on_submit():
-        try:
-            ops.withdraw_application(current_user, application)
-        except OperationError as exc:
-            db.session.rollback()
-            flash(str(exc.message), "error")
-        else:
-            db.session.commit()
-            flash(_("The application is withdrawn."), "success")
+    done, _result = confirmed_action(lambda: ops.withdraw_application(current_user, application))
+    if done:
+        flash(_("The application is withdrawn."), "success")
     return _back(application)
