@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from typing import Any
 
@@ -47,6 +48,7 @@ from grants.reviews.models import Assignment, Conflict, Consensus, PanelMember, 
 from grants.types import utcnow
 
 bp = Blueprint("reviews", __name__)
+log = logging.getLogger(__name__)
 
 
 def _call_for_panel(call_id: int) -> Call:
@@ -159,13 +161,21 @@ def panel(call_id: int) -> str:
     current_unmet: Any = {}
     if assignments:
         needs, reviewers_in, conflicts_in = ops.solver_input(call)
-        current_unmet = solver.report(
-            needs,
-            reviewers_in,
-            conflicts_in,
-            call.reviews_per_application,
-            [(str(a.application_id), str(a.reviewer_id)) for a in assignments],
-        )
+        known_apps = {n.key for n in needs}
+        known_reviewers = {r.key for r in reviewers_in}
+        # Pairs of withdrawn applications or departed reviewers are not the solver's concern.
+        pairs = [
+            (str(a.application_id), str(a.reviewer_id))
+            for a in assignments
+            if str(a.application_id) in known_apps and str(a.reviewer_id) in known_reviewers
+        ]
+        try:
+            current_unmet = solver.report(
+                needs, reviewers_in, conflicts_in, call.reviews_per_application, pairs
+            )
+        except ValueError:
+            # A pair made by hand that the profiles no longer support (e.g. languages).
+            log.warning("assignment of call %s breaks a hard rule", call.id, exc_info=True)
     preview = None
     seed = request.args.get("seed", 0, type=int)
     if request.args.get("preview"):
