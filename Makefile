@@ -30,6 +30,8 @@ install-dev: $(VENV)/.installed-dev
 translations: $(VENV)/.installed
 	$(BIN)/pybabel -q compile -d translations
 
+run: export GRANTS_ENV = development
+run: export GRANTS_BASE_URL ?= http://$(HOST):$(PORT)
 run: install translations
 	GRANTS_ENV=development $(FLASK) db upgrade
 	GRANTS_ENV=development $(FLASK) grants demo
