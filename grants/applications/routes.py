@@ -117,6 +117,24 @@ def _field_error(form: Any, exc: OperationError) -> None:
         flash(str(exc.message), "error")
 
 
+def _save_section(form: Any, operation: Any) -> tuple[ops.Outcome | None, Any]:
+    """Save a versioned section: (outcome, None) once committed; (None, conflict) when
+    someone saved it meanwhile (the form keeps what was typed and takes the new version);
+    (None, None) when refused (the reason is shown beside its field)."""
+    try:
+        outcome = operation()
+    except ops.EditConflict as exc:
+        db.session.rollback()
+        form.version.data = str(exc.version)
+        return None, exc
+    except OperationError as exc:
+        db.session.rollback()
+        _field_error(form, exc)
+        return None, None
+    db.session.commit()
+    return outcome, None
+
+
 def _back(application: Application, anchor: str = "") -> Response:
     return redirect(url_for("applications.view", application_id=application.id) + anchor)
 
@@ -245,8 +263,9 @@ def general(application_id: int) -> Response | str:
         form.version.data = str(application.version)
         form.summary_language.data = application.summary_language or ""
     if form.validate_on_submit():
-        try:
-            outcome = ops.update_general(
+        outcome, conflict = _save_section(
+            form,
+            lambda: ops.update_general(
                 current_user,
                 application,
                 version=form.version_number(),
@@ -255,16 +274,9 @@ def general(application_id: int) -> Response | str:
                 summary_language=form.summary_language.data or None,
                 artforms=list(form.artforms.data or []),
                 languages=list(form.languages.data or []),
-            )
-        except ops.EditConflict as exc:
-            db.session.rollback()
-            conflict = exc
-            form.version.data = str(exc.version)
-        except OperationError as exc:
-            db.session.rollback()
-            _field_error(form, exc)
-        else:
-            db.session.commit()
+            ),
+        )
+        if outcome is not None:
             _report(outcome, _("The project section is saved."))
             return _back(application, "#general")
     return render_template(
@@ -295,24 +307,18 @@ def answer(application_id: int, question_id: int) -> Response | str:
             else application.summary_language or application.call.languages[0]
         )
     if form.validate_on_submit():
-        try:
-            outcome = ops.save_answer(
+        outcome, conflict = _save_section(
+            form,
+            lambda: ops.save_answer(
                 current_user,
                 application,
                 question,
                 version=form.version_number(),
                 text=form.text.data or "",
                 language=form.language.data or "",
-            )
-        except ops.EditConflict as exc:
-            db.session.rollback()
-            conflict = exc
-            form.version.data = str(exc.version)
-        except OperationError as exc:
-            db.session.rollback()
-            _field_error(form, exc)
-        else:
-            db.session.commit()
+            ),
+        )
+        if outcome is not None:
             _report(outcome, _("Your answer is saved."))
             return _back(application, f"#question-{question.id}")
     return render_template(
@@ -338,8 +344,9 @@ def partner(application_id: int, partner_id: int) -> Response | str:
     if request.method == "GET":
         form.version.data = str(member.version)
     if form.validate_on_submit():
-        try:
-            outcome = ops.update_partner(
+        outcome, conflict = _save_section(
+            form,
+            lambda: ops.update_partner(
                 current_user,
                 member,
                 version=form.version_number(),
@@ -348,16 +355,9 @@ def partner(application_id: int, partner_id: int) -> Response | str:
                 grant_requested=form.grant_requested.data,
                 contribution_cash=form.contribution_cash.data,
                 contribution_in_kind=form.contribution_in_kind.data,
-            )
-        except ops.EditConflict as exc:
-            db.session.rollback()
-            conflict = exc
-            form.version.data = str(exc.version)
-        except OperationError as exc:
-            db.session.rollback()
-            _field_error(form, exc)
-        else:
-            db.session.commit()
+            ),
+        )
+        if outcome is not None:
             _report(outcome, _("Your part of the application is saved."))
             return _back(application, f"#partner-{member.id}")
     return render_template(
@@ -392,19 +392,13 @@ def budget(application_id: int, partner_id: int) -> Response | str:
     form.setup(member.currency)
     conflict = None
     if form.validate_on_submit():
-        try:
-            outcome = ops.set_budget_lines(
+        outcome, conflict = _save_section(
+            form,
+            lambda: ops.set_budget_lines(
                 current_user, member, version=form.version_number(), lines=form.filled_lines()
-            )
-        except ops.EditConflict as exc:
-            db.session.rollback()
-            conflict = exc
-            form.version.data = str(exc.version)
-        except OperationError as exc:
-            db.session.rollback()
-            _field_error(form, exc)
-        else:
-            db.session.commit()
+            ),
+        )
+        if outcome is not None:
             _report(outcome, _("The budget is saved."))
             if request.form.get("more_rows"):
                 return redirect(
