@@ -498,7 +498,7 @@ def test_every_post_route_refuses_a_missing_csrf_token(client, world_with_link, 
 def test_no_get_route_changes_state(client, world_with_link, count_queries):
     """GET requests never write: no INSERT, UPDATE or DELETE is sent."""
     world = world_with_link
-    for role in ("applicant", "officer", "admin"):
+    for role in ("applicant", "stranger", "officer", "admin"):
         login(client, world[role])
         for cases in RULES.values():
             for method, url, _ in cases:
