@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     from grants.applications.routes import bp as applications_bp
     from grants.auth.routes import bp as auth_bp
     from grants.calls.routes import bp as calls_bp
+    from grants.decisions.routes import bp as decisions_bp
     from grants.organisations.routes import bp as organisations_bp
     from grants.public.routes import bp as public_bp
     from grants.reviews.routes import bp as reviews_bp
@@ -101,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(organisations_bp)
     app.register_blueprint(applications_bp)
     app.register_blueprint(reviews_bp)
+    app.register_blueprint(decisions_bp)
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -116,6 +119,7 @@ def register_template_helpers(app: Flask) -> None:
         exact_number=i18n.format_exact_number,
         file_size=i18n.format_file_size,
         dict_get=lambda key, mapping: mapping.get(key, key),
+        decimal=lambda text: Decimal(str(text)),
         tier_short=lambda tier: str(TIER_SHORT.get(tier, TIER_SHORT[None])),
     )
     from grants.calls.forms import TIER_LABELS, TIER_SHORT

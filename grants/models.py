@@ -20,6 +20,7 @@ from grants.calls.models import (
     FunderOfficer,
     TierOverride,
 )
+from grants.decisions.models import RankingRun
 from grants.mail.models import OutboxMessage
 from grants.organisations.models import Organisation, OrganisationMember
 from grants.reviews.models import (
@@ -53,6 +54,7 @@ __all__ = [
     "OutboxMessage",
     "PanelMember",
     "Partner",
+    "RankingRun",
     "Review",
     "ReviewerProfile",
     "TierOverride",

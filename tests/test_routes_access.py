@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from grants.applications import operations as app_ops
 from grants.calls import operations as calls_ops
+from grants.decisions.models import RankingRun
 from grants.organisations.operations import create_organisation
 from grants.reviews import operations as review_ops
 from grants.reviews.models import Assignment, PanelMember
@@ -206,6 +207,10 @@ RULES: dict[str, list[tuple[str, Url, dict[str, Any]]]] = {
             lambda w: f"/manage/calls/{w['call'].id}/panel/consensus/{w['submitted'].id}",
             OFFICER_ONLY,
         )
+    ],
+    "decisions.runs": [("GET", lambda w: f"/manage/calls/{w['call'].id}/ranking", OFFICER_ONLY)],
+    "decisions.run": [
+        ("GET", lambda w: f"/manage/calls/{w['call'].id}/ranking/{w['run'].id}", OFFICER_ONLY)
     ],
     "reviews.join": [("GET", lambda w: f"/panel/join/{w['panel_token']}", SIGNED_IN)],
     "reviews.profile": [("GET", lambda w: "/reviewer/profile", SIGNED_IN)],
@@ -405,6 +410,27 @@ def world_with_link(world):
     submitted = app_ops.start_application(applicant, world["call"], world["org"])
     submitted.status, submitted.reference = "submitted", "TEST-2026-0001"
     world["submitted"] = submitted
+    db.session.flush()
+    world["run"] = RankingRun(
+        call_id=world["call"].id,
+        method="raw",
+        seed="1",
+        seed_commitment="0" * 64,
+        inputs_hash="0" * 64,
+        parameters={"budget": "1"},
+        inputs={"labels": {}},
+        result={
+            "applications": [],
+            "funded": [],
+            "line": 0,
+            "remaining": "1",
+            "lottery_group": [],
+            "lottery_places": 0,
+        },
+        sensitivity={},
+        created_by_id=world["officer"].id,
+    )
+    db.session.add(world["run"])
     world["panel_token"] = review_ops.panel_token(invited)
     db.session.commit()
     return world
@@ -474,6 +500,7 @@ def test_every_post_route_refuses_a_missing_csrf_token(client, world_with_link, 
         "organisations.edit": f"/organisations/{world['org'].id}",
         "applications.start": f"/calls/{world['call'].id}/apply",
         "reviews.join": f"/panel/join/{world['panel_token']}",
+        "decisions.runs": f"/manage/calls/{world['call'].id}/ranking",
         "reviews.consensus": (
             f"/manage/calls/{world['call'].id}/panel/consensus/{world['submitted'].id}"
         ),

@@ -1,0 +1,1 @@
+"""Ranking runs (and, later, decisions with four-eyes approval)."""
