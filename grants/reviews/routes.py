@@ -181,14 +181,8 @@ def panel(call_id: int) -> str:
     if request.args.get("preview"):
         preview = ops.preview_assignment(call, seed)
     applications = ops.submitted_applications(call)
-    reviewers = [(str(m.user_id), m.user.name) for m in members if m.user and m.status == "active"]
-    add_conflict = AddConflictForm()
-    pair = PairForm()
-    for form in (add_conflict, pair):
-        form.application.choices = choices(
-            (str(a.id), f"{a.reference} · {a.title}") for a in applications
-        )
-        form.reviewer.choices = choices(reviewers)
+    add_conflict = _with_pair_choices(AddConflictForm(), call, applications, members)
+    pair = _with_pair_choices(PairForm(), call, applications, members)
     assign = AssignForm(data={"seed": seed})
     return render_template(
         "reviews/panel.html",
@@ -212,6 +206,25 @@ def panel(call_id: int) -> str:
         reason_label=lambda code: label(CONFLICT_REASON_LABELS, code),
         artform_label=lambda code: label(ARTFORM_LABELS, code),
     )
+
+
+def _with_pair_choices(
+    form: Any,
+    call: Call,
+    applications: list[Application] | None = None,
+    members: list[PanelMember] | None = None,
+) -> Any:
+    """Offer the call's submitted applications and active reviewers in an
+    application/reviewer form (recording a conflict, adding a pair)."""
+    applications = ops.submitted_applications(call) if applications is None else applications
+    members = ops.active_members(call) if members is None else members
+    form.application.choices = choices(
+        (str(a.id), f"{a.reference} · {a.title}") for a in applications
+    )
+    form.reviewer.choices = choices(
+        (str(m.user_id), m.user.name) for m in members if m.user and m.status == "active"
+    )
+    return form
 
 
 def _back(call: Call, anchor: str = "") -> Response:
@@ -289,8 +302,7 @@ def add_conflict(call_id: int) -> Response:
     """The chair or an officer records a conflict."""
     call = _call_for_panel(call_id)
     form = AddConflictForm()
-    form.application.choices = choices((str(a.id), "") for a in ops.submitted_applications(call))
-    form.reviewer.choices = choices((str(m.user_id), "") for m in ops.active_members(call))
+    _with_pair_choices(form, call)
     if form.validate_on_submit():
         application = db.get_or_404(Application, int(form.application.data))
         try:
@@ -338,8 +350,7 @@ def add_pair(call_id: int) -> Response:
     """Add a pair by hand, with a reason."""
     call = _call_for_panel(call_id)
     form = PairForm()
-    form.application.choices = choices((str(a.id), "") for a in ops.submitted_applications(call))
-    form.reviewer.choices = choices((str(m.user_id), "") for m in ops.active_members(call))
+    _with_pair_choices(form, call)
     if form.validate_on_submit():
         application = db.get_or_404(Application, int(form.application.data))
         try:
