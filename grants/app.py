@@ -125,10 +125,16 @@ def register_template_helpers(app: Flask) -> None:
     from grants.calls.forms import TIER_LABELS, TIER_SHORT
     from grants.calls.operations import score_levels
     from grants.labels import (
+        APPEAL_OUTCOME_LABELS,
+        APPEAL_STATUS_LABELS,
         APPLICATION_STATUS_LABELS,
         ARTFORM_LABELS,
+        DECISION_STATUS_LABELS,
         INVITATION_STATUS_LABELS,
+        OUTCOME_LABELS,
         PHASE_LABELS,
+        RANK_BAND_LABELS,
+        RANKING_METHOD_LABELS,
         REVIEW_STATUS_LABELS,
         label,
         unmet_text,
@@ -149,6 +155,12 @@ def register_template_helpers(app: Flask) -> None:
         tier_label=lambda tier: str(TIER_LABELS[tier]),
         unmet_text=unmet_text,
         review_status=lambda code: label(REVIEW_STATUS_LABELS, code),
+        outcome_label=lambda code: label(OUTCOME_LABELS, code),
+        decision_status=lambda code: label(DECISION_STATUS_LABELS, code),
+        appeal_status=lambda code: label(APPEAL_STATUS_LABELS, code),
+        appeal_outcome_label=lambda code: label(APPEAL_OUTCOME_LABELS, code),
+        rank_band_label=lambda code: label(RANK_BAND_LABELS, code),
+        method_label=lambda code: label(RANKING_METHOD_LABELS, code),
     )
 
     @app.context_processor

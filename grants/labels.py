@@ -124,6 +124,57 @@ AUDIT_ACTION_LABELS: dict[str, Any] = {
     "application.signoffs_cleared": _l("Sign-offs cleared after a change"),
     "application.submitted": _l("Application submitted"),
     "application.withdrawn": _l("Application withdrawn"),
+    "application.amount_reduced": _l("Amount reduced for the funding line"),
+    "application.amount_restored": _l("Full request counted again"),
+    "ranking.seed_committed": _l("Seed of a ranking run committed"),
+    "ranking.run": _l("Ranking run"),
+    "lottery.seed_committed": _l("Seed of a lottery committed"),
+    "lottery.drawn": _l("Lots drawn"),
+    "decision.proposed": _l("Decision proposed"),
+    "decision.approved": _l("Decision approved"),
+    "decision.returned": _l("Decision sent back"),
+    "decisions.released": _l("Decisions sent to the applicants"),
+    "review.comments_released": _l("Review comments released to the applicants"),
+    "review.comments_withheld": _l("Review comments withheld again"),
+    "appeal.lodged": _l("Appeal lodged"),
+    "appeal.decided": _l("Appeal decided"),
+}
+
+RANKING_METHOD_LABELS: dict[str, Any] = {
+    "raw": _l("Mean of the reviews (or the consensus)"),
+    "reviewer_adjusted": _l("Adjusted for reviewer severity"),
+    "expected_rank": _l("Expected rank (Bayesian model)"),
+}
+
+OUTCOME_LABELS: dict[str, Any] = {
+    "funded": _l("Funded"),
+    "reserve": _l("Reserve list"),
+    "not_funded": _l("Not funded"),
+}
+
+DECISION_STATUS_LABELS: dict[str, Any] = {
+    "proposed": _l("waiting for approval"),
+    "returned": _l("sent back"),
+    "approved": _l("final"),
+}
+
+APPEAL_OUTCOME_LABELS: dict[str, Any] = {
+    "upheld": _l("Upheld: the application is considered again"),
+    "dismissed": _l("Dismissed: the decision stands"),
+}
+
+APPEAL_STATUS_LABELS: dict[str, Any] = {
+    "lodged": _l("lodged, waiting for an outcome"),
+    "upheld": _l("upheld"),
+    "dismissed": _l("dismissed"),
+}
+
+RANK_BAND_LABELS: dict[str, Any] = {
+    "top_10": _l("among the best tenth of the applications that passed every threshold"),
+    "top_25": _l("among the best quarter of the applications that passed every threshold"),
+    "top_50": _l("in the better half of the applications that passed every threshold"),
+    "lower_half": _l("in the lower half of the applications that passed every threshold"),
+    "below_threshold": _l("below at least one threshold of the call"),
 }
 
 

@@ -13,6 +13,7 @@ from grants.extensions import db
 if TYPE_CHECKING:
     from grants.applications.models import Application, Attachment, Partner
     from grants.calls.models import Call, Funder
+    from grants.decisions.models import Appeal, Decision
     from grants.organisations.models import Organisation
     from grants.reviews.models import Assignment
 
@@ -221,6 +222,132 @@ def can_review(user: Any, assignment: Assignment) -> bool:
 def can_use_reviewer_area(user: Any) -> bool:
     """The reviewer's workspace and profile: any signed-in user (invitations lead there)."""
     return _authenticated(user)
+
+
+def is_panel_member(user: Any, call: Call) -> bool:
+    """On the call's panel in any state (invited, even before joining, or active; reviewer
+    or chair)."""
+    if not _authenticated(user):
+        return False
+    from sqlalchemy import or_
+
+    from grants.reviews.models import PanelMember
+
+    return (
+        db.session.scalar(
+            select(PanelMember.id)
+            .where(
+                PanelMember.call_id == call.id,
+                or_(PanelMember.user_id == user.id, PanelMember.email == user.email),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def is_conflicted_with(user: Any, application: Application) -> bool:
+    """Acts for one of its partners, or has a recorded conflict with it."""
+    if not _authenticated(user):
+        return False
+    if is_partner_in(user, application):
+        return True
+    from grants.reviews.models import Conflict
+
+    return (
+        db.session.scalar(
+            select(Conflict.id).where(
+                Conflict.application_id == application.id, Conflict.reviewer_id == user.id
+            )
+        )
+        is not None
+    )
+
+
+def can_decide(user: Any, call: Call) -> bool:
+    """Reduce amounts, draw lots, propose and approve decisions, decide appeals: the call's
+    officers who are not on its panel."""
+    return can_manage_call(user, call) and not is_panel_member(user, call)
+
+
+def can_decide_on(user: Any, application: Application) -> bool:
+    """A decision step for this application: as ``can_decide``, and not conflicted with it."""
+    return can_decide(user, application.call) and not is_conflicted_with(user, application)
+
+
+def can_approve(user: Any, decision: Decision) -> bool:
+    """The second pair of eyes: another officer than the one who proposed it."""
+    return (
+        _authenticated(user)
+        and decision.status == "proposed"
+        and decision.proposed_by_id != user.id
+        and can_decide_on(user, decision.application)
+    )
+
+
+def conflicted_application_ids(user: Any, call: Call) -> set[int]:
+    """Applications of the call the user acts for or has a recorded conflict with (two
+    queries, for pages that list many applications)."""
+    if not _authenticated(user):
+        return set()
+    from grants.applications.models import Application, Partner
+    from grants.reviews.models import Conflict
+
+    ids = set(
+        db.session.scalars(
+            select(Partner.application_id)
+            .join(Application, Application.id == Partner.application_id)
+            .where(
+                Application.call_id == call.id,
+                Partner.organisation_id.in_(organisation_ids(user)),
+            )
+        )
+    )
+    ids |= set(
+        db.session.scalars(
+            select(Conflict.application_id).where(
+                Conflict.call_id == call.id, Conflict.reviewer_id == user.id
+            )
+        )
+    )
+    return ids
+
+
+def decidable(user: Any, call: Call, application_ids: list[int]) -> dict[int, bool]:
+    """``can_decide_on`` for many applications of one call at once."""
+    if not can_decide(user, call):
+        return dict.fromkeys(application_ids, False)
+    conflicted = conflicted_application_ids(user, call)
+    return {i: i not in conflicted for i in application_ids}
+
+
+def approvable(user: Any, call: Call, decisions: list[Decision]) -> dict[int, bool]:
+    """``can_approve`` for many decisions of one call at once (by decision id)."""
+    allowed = decidable(user, call, [d.application_id for d in decisions])
+    return {
+        d.id: allowed[d.application_id] and d.status == "proposed" and d.proposed_by_id != user.id
+        for d in decisions
+    }
+
+
+def can_release_comments(user: Any, call: Call) -> bool:
+    """Release reviewers' comments to the applicants, anonymised: the panel chair."""
+    return panel_role(user, call) == "chair"
+
+
+def can_see_decision(user: Any, application: Application) -> bool:
+    """The partnership, once the call's decisions have been sent."""
+    return application.call.decisions_released_at is not None and is_partner_in(user, application)
+
+
+def can_appeal(user: Any, application: Application) -> bool:
+    """The lead partner, once the decisions are sent (the operation checks the window)."""
+    return can_see_decision(user, application) and can_lead(user, application)
+
+
+def can_decide_appeal(user: Any, appeal: Appeal) -> bool:
+    """Record an appeal's outcome: an officer who may decide on the application."""
+    return appeal.status == "lodged" and can_decide_on(user, appeal.application)
 
 
 def require(allowed: bool, *, hide: bool = False) -> None:

@@ -15,10 +15,11 @@ from sqlalchemy import select
 
 from grants.applications import operations as app_ops
 from grants.calls import operations as calls_ops
-from grants.decisions.models import RankingRun
+from grants.decisions.models import Appeal, Decision, RankingRun
 from grants.organisations.operations import create_organisation
 from grants.reviews import operations as review_ops
 from grants.reviews.models import Assignment, PanelMember
+from grants.types import utcnow
 from tests.conftest import login, post
 from tests.test_applications import PDF
 
@@ -212,6 +213,74 @@ RULES: dict[str, list[tuple[str, Url, dict[str, Any]]]] = {
     "decisions.run": [
         ("GET", lambda w: f"/manage/calls/{w['call'].id}/ranking/{w['run'].id}", OFFICER_ONLY)
     ],
+    "decisions.commit_seed": [
+        (
+            "POST",
+            lambda w: f"/manage/calls/{w['call'].id}/ranking/{w['run'].id}/lottery/commit",
+            OFFICER_ONLY,
+        )
+    ],
+    "decisions.draw": [
+        (
+            "POST",
+            lambda w: f"/manage/calls/{w['call'].id}/ranking/{w['run'].id}/lottery/draw",
+            OFFICER_ONLY,
+        )
+    ],
+    "decisions.amounts": [("GET", lambda w: f"/manage/calls/{w['call'].id}/amounts", OFFICER_ONLY)],
+    "decisions.amount": [
+        (
+            "GET",
+            lambda w: f"/manage/calls/{w['call'].id}/amounts/{w['submitted'].id}",
+            OFFICER_ONLY,
+        )
+    ],
+    "decisions.propose": [
+        (
+            "GET",
+            lambda w: f"/manage/calls/{w['call'].id}/ranking/{w['run'].id}/propose",
+            OFFICER_ONLY,
+        )
+    ],
+    "decisions.decisions": [
+        ("GET", lambda w: f"/manage/calls/{w['call'].id}/decisions", OFFICER_ONLY)
+    ],
+    "decisions.approve": [
+        (
+            "POST",
+            lambda w: f"/manage/calls/{w['call'].id}/decisions/{w['decision'].id}/approve",
+            OFFICER_ONLY,
+        )
+    ],
+    "decisions.send_back": [
+        (
+            "POST",
+            lambda w: f"/manage/calls/{w['call'].id}/decisions/{w['decision2'].id}/return",
+            OFFICER_ONLY,
+        )
+    ],
+    "decisions.release": [
+        ("POST", lambda w: f"/manage/calls/{w['call'].id}/decisions/release", OFFICER_ONLY)
+    ],
+    "decisions.appeals": [("GET", lambda w: f"/manage/calls/{w['call'].id}/appeals", OFFICER_ONLY)],
+    "decisions.appeal": [
+        (
+            "GET",
+            lambda w: f"/manage/calls/{w['call'].id}/appeals/{w['appeal'].id}",
+            OFFICER_ONLY,
+        )
+    ],
+    # Only the panel chair releases comments; the officer may open the page but not this.
+    "reviews.release_comments": [
+        (
+            "POST",
+            lambda w: (
+                f"/manage/calls/{w['call'].id}/panel/consensus/{w['submitted'].id}"
+                f"/comments/{w['assignment'].id}"
+            ),
+            {**OFFICER_ONLY, "officer": FORBIDDEN},
+        )
+    ],
     "reviews.join": [("GET", lambda w: f"/panel/join/{w['panel_token']}", SIGNED_IN)],
     "reviews.profile": [("GET", lambda w: "/reviewer/profile", SIGNED_IN)],
     "reviews.workspace": [("GET", lambda w: "/reviewer/", SIGNED_IN)],
@@ -311,6 +380,10 @@ RULES: dict[str, list[tuple[str, Url, dict[str, Any]]]] = {
     ],
     "applications.withdraw": [
         ("POST", lambda w: f"/applications/{w['app'].id}/withdraw", APPLICANT_ONLY)
+    ],
+    # The decisions of the call have been sent: the lead may appeal.
+    "applications.appeal": [
+        ("POST", lambda w: f"/applications/{w['app'].id}/appeal", APPLICANT_ONLY)
     ],
     "admin.audit": [("GET", lambda w: "/admin/audit", ADMIN_ONLY)],
 }
@@ -431,6 +504,28 @@ def world_with_link(world):
         created_by_id=world["officer"].id,
     )
     db.session.add(world["run"])
+    second = app_ops.start_application(applicant, world["call"], world["org"])
+    second.status, second.reference = "submitted", "TEST-2026-0002"
+    db.session.flush()
+    # Proposed by the administrator (here a colleague), so the officer is the second pair of eyes.
+    world["decision"], world["decision2"] = (
+        Decision(
+            call_id=world["call"].id,
+            application_id=a.id,
+            outcome="not_funded",
+            status="proposed",
+            proposed_by_id=world["admin"].id,
+        )
+        for a in (submitted, second)
+    )
+    world["appeal"] = Appeal(
+        call_id=world["call"].id,
+        application_id=submitted.id,
+        grounds="A conflict of interest was not handled.",
+        lodged_by_id=applicant.id,
+    )
+    db.session.add_all([world["decision"], world["decision2"], world["appeal"]])
+    world["call"].decisions_released_at = utcnow()
     world["panel_token"] = review_ops.panel_token(invited)
     db.session.commit()
     return world
@@ -501,6 +596,11 @@ def test_every_post_route_refuses_a_missing_csrf_token(client, world_with_link, 
         "applications.start": f"/calls/{world['call'].id}/apply",
         "reviews.join": f"/panel/join/{world['panel_token']}",
         "decisions.runs": f"/manage/calls/{world['call'].id}/ranking",
+        "decisions.amount": f"/manage/calls/{world['call'].id}/amounts/{world['submitted'].id}",
+        "decisions.propose": (
+            f"/manage/calls/{world['call'].id}/ranking/{world['run'].id}/propose"
+        ),
+        "decisions.appeal": f"/manage/calls/{world['call'].id}/appeals/{world['appeal'].id}",
         "reviews.consensus": (
             f"/manage/calls/{world['call'].id}/panel/consensus/{world['submitted'].id}"
         ),

@@ -54,6 +54,9 @@ class Application(db.Model):  # type: ignore[name-defined,misc]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # An officer may reduce the amount (in the call's currency) the funding line counts.
+    reduced_amount: Mapped[Decimal | None] = mapped_column(Money())
+    reduction_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     call: Mapped[Call] = relationship()
     created_by: Mapped[User] = relationship()

@@ -43,6 +43,9 @@ from grants.applications.models import (
 )
 from grants.calls.forms import ConfirmForm
 from grants.calls.models import Call, CallQuestion
+from grants.decisions import operations as decision_ops
+from grants.decisions.feedback import feedback_for
+from grants.decisions.forms import AppealForm
 from grants.domain.eligibility import Item
 from grants.errors import OperationError
 from grants.extensions import db
@@ -52,10 +55,12 @@ from grants.organisations.models import Organisation
 from grants.organisations.operations import my_organisations
 from grants.pagination import paginate
 from grants.permissions import (
+    can_appeal,
     can_download_attachment,
     can_edit_partner,
     can_edit_shared_sections,
     can_lead,
+    can_see_decision,
     can_start_application,
     can_view_application,
     organisation_ids,
@@ -216,8 +221,20 @@ def start(call_id: int) -> Response | str:
 @bp.route("/applications/<int:application_id>")
 @login_required
 def view(application_id: int) -> str:
-    """Every section, the live checklist, partners, sign-offs and actions."""
-    application = _load(application_id)
+    """Every section, the live checklist, partners, sign-offs and actions; the decision
+    and its feedback once the call's decisions are sent."""
+    return _render_view(_load(application_id))
+
+
+def _render_view(application: Application, appeal_form: AppealForm | None = None) -> str:
+    feedback = feedback_for(application) if can_see_decision(current_user, application) else None
+    if (
+        appeal_form is None
+        and feedback is not None
+        and feedback.appeal is None
+        and can_appeal(current_user, application)
+    ):
+        appeal_form = AppealForm()
     equity = ops.equity_assessment(application)
     checks = ops.eligibility(application, equity)
     return render_template(
@@ -236,6 +253,8 @@ def view(application_id: int) -> str:
         flow_form=FlowForm(),
         attachment_form=AttachmentForm(),
         confirm_form=ConfirmForm(),
+        feedback=feedback,
+        appeal_form=appeal_form if can_appeal(current_user, application) else None,
     )
 
 
@@ -682,6 +701,33 @@ def submit(application_id: int) -> Response:
             "success",
         )
     return _back(application)
+
+
+@bp.route("/applications/<int:application_id>/appeal", methods=["POST"])
+@login_required
+def appeal(application_id: int) -> Response | str:
+    """The lead appeals against the decision on procedural grounds, within the window."""
+    application = _load(application_id)
+    require(can_appeal(current_user, application), hide=True)
+    form = AppealForm()
+    if form.validate_on_submit():
+        try:
+            decision_ops.lodge_appeal(current_user, application, form.grounds.data or "")
+        except OperationError as exc:
+            db.session.rollback()
+            if exc.field == "grounds":
+                form.grounds.errors = [*form.grounds.errors, str(exc.message)]
+            else:
+                flash(str(exc.message), "error")
+                return _back(application)
+        else:
+            db.session.commit()
+            flash(
+                _("Your appeal is lodged; the call's officers will tell you the outcome."),
+                "success",
+            )
+            return _back(application)
+    return _render_view(application, form)
 
 
 @bp.route("/applications/<int:application_id>/withdraw", methods=["POST"])

@@ -193,6 +193,12 @@ class CallSettingsForm(FlaskForm):
         default=Decimal("1.5"),
         validators=[Optional(), NumberRange(min=0, max=100)],
     )
+    appeal_days = IntegerField(
+        _l("Days to appeal after the decisions are sent"),
+        default=14,
+        validators=[Optional(), NumberRange(min=0, max=120)],
+        description=_l("0 means the call takes no appeals; left empty, 14 days."),
+    )
     submit = SubmitField(_l("Save settings"))
 
     def validate_review_deadline(self, field: DateTimeLocalField) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -119,6 +119,9 @@ class Call(db.Model):  # type: ignore[name-defined,misc]
     max_funding_rates: Mapped[list[str]] = mapped_column(
         JSON, default=lambda: ["0.70", "0.80", "0.90", "1.00"]
     )
+    # Decisions: the lead may appeal on procedural grounds for this many days after release.
+    appeal_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
+    decisions_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -154,6 +157,18 @@ class Call(db.Model):  # type: ignore[name-defined,misc]
     def phase(self, now: datetime | None = None) -> CallPhase:
         """Draft, upcoming, open or closed at ``now``."""
         return call_phase(self.status, self.opens_at, self.closes_at, now or utcnow())
+
+    @property
+    def appeals_close_at(self) -> datetime | None:
+        """When the appeal window ends: ``appeal_days`` after the decisions were released."""
+        if self.decisions_released_at is None:
+            return None
+        return self.decisions_released_at + timedelta(days=self.appeal_days)
+
+    def appeals_open(self, now: datetime | None = None) -> bool:
+        """Whether a lead may still lodge an appeal."""
+        closes = self.appeals_close_at
+        return closes is not None and (now or utcnow()) < closes
 
     def text(self, field: str, locale: str) -> LocalText:
         """One of title/summary/description in ``locale``, falling back to the default."""

@@ -35,7 +35,7 @@ CALL_SETTINGS = (
     "budget_envelope", "grant_min", "grant_max", "min_partners", "min_countries",
     "required_regions", "artforms", "languages", "score_min", "score_max", "score_step",
     "reviews_per_application", "required_attachments", "review_deadline", "blind",
-    "reviews_visible_after_submit", "disagreement_threshold",
+    "reviews_visible_after_submit", "disagreement_threshold", "appeal_days",
 )  # fmt: skip
 # Settings a caller may leave out (callers written before they existed): these values apply.
 CALL_SETTING_DEFAULTS: dict[str, Any] = {
@@ -44,6 +44,7 @@ CALL_SETTING_DEFAULTS: dict[str, Any] = {
     "blind": False,
     "reviews_visible_after_submit": True,
     "disagreement_threshold": Decimal("1.5"),
+    "appeal_days": 14,
 }
 
 

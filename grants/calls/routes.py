@@ -99,6 +99,7 @@ def _settings(form: CallSettingsForm) -> dict[str, Any]:
         "disagreement_threshold": form.disagreement_threshold.data
         if form.disagreement_threshold.data is not None
         else Decimal("1.5"),
+        "appeal_days": form.appeal_days.data if form.appeal_days.data is not None else 14,
     }
 
 

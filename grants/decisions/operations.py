@@ -4,7 +4,7 @@ every run stored with the hash of its inputs and audited (docs/scoring.md)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -17,11 +17,27 @@ from grants.applications.operations import equity_assessment
 from grants.audit.operations import record
 from grants.auth.models import User
 from grants.calls.models import Call
-from grants.decisions.models import RankingRun
+from grants.decisions.models import (
+    APPEAL_OUTCOMES,
+    APPROVED,
+    OUTCOMES,
+    PROPOSED,
+    RETURNED,
+    Appeal,
+    Decision,
+    LotteryDraw,
+    RankingRun,
+)
 from grants.domain import ranking as rk
 from grants.errors import OperationError
 from grants.extensions import db
+from grants.mail.operations import queue_mail
+from grants.permissions import can_decide_on
 from grants.reviews.models import Assignment, Conflict, Consensus
+from grants.types import utcnow
+from grants.urls import external_url
+
+CENT = Decimal("0.01")
 
 
 def _plain(value: Any) -> Any:
@@ -32,6 +48,12 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
+
+
+def requested_amount(application: Application) -> Decimal:
+    """The grant requested by all partners, in the call's currency at the call's rates."""
+    total = sum((p.grant_requested * p.rate for p in application.partners), Decimal(0))
+    return total.quantize(CENT)
 
 
 def ranking_inputs(
@@ -79,7 +101,8 @@ def ranking_inputs(
         if application.id not in reviews and application.id not in consensus:
             continue  # nothing to rank it by yet
         equity = equity_assessment(application)
-        requested = sum((p.grant_requested * p.rate for p in application.partners), Decimal(0))
+        requested = requested_amount(application)
+        reduced = application.reduced_amount
         items.append(
             rk.ApplicationScores(
                 key=str(application.id),
@@ -88,7 +111,8 @@ def ranking_inputs(
                 multiplier=equity.ranking_multiplier,
                 equity_index=equity.equity_index,
                 countries=len({p.organisation.country for p in application.partners}),
-                requested=requested.quantize(Decimal("0.01")),
+                requested=requested,
+                amount=reduced if reduced is not None and 0 < reduced < requested else None,
             )
         )
         labels[str(application.id)] = f"{application.reference} · {application.title}"
@@ -214,8 +238,10 @@ def _result_json(result: rk.RankingResult) -> dict[str, Any]:
     }
 
 
-def replay(run: RankingRun) -> rk.RankingResult:
-    """Recompute a stored run from its stored inputs and revealed seed."""
+def stored_inputs(
+    run: RankingRun,
+) -> tuple[list[rk.ApplicationScores], list[rk.CriterionSpec], rk.Scale]:
+    """A stored run's inputs as the ranking module takes them."""
     items = [
         rk.ApplicationScores(
             key=a["key"],
@@ -229,6 +255,7 @@ def replay(run: RankingRun) -> rk.RankingResult:
             equity_index=Decimal(a["equity_index"]),
             countries=a["countries"],
             requested=Decimal(a["requested"]),
+            amount=None if a.get("amount") is None else Decimal(a["amount"]),
         )
         for a in run.inputs["applications"]
     ]
@@ -241,6 +268,12 @@ def replay(run: RankingRun) -> rk.RankingResult:
         for c in run.inputs["criteria"]
     ]
     scale = rk.Scale(**{k: Decimal(v) for k, v in run.inputs["scale"].items()})
+    return items, criteria, scale
+
+
+def replay(run: RankingRun) -> rk.RankingResult:
+    """Recompute a stored run from its stored inputs and revealed seed."""
+    items, criteria, scale = stored_inputs(run)
     return rk.rank(
         items,
         criteria,
@@ -257,4 +290,470 @@ def runs_of(call: Call) -> list[RankingRun]:
         db.session.scalars(
             select(RankingRun).where(RankingRun.call_id == call.id).order_by(RankingRun.id.desc())
         )
+    )
+
+
+# --- amounts, lottery -----------------------------------------------------------------------
+
+
+def _final_decision(application: Application) -> Decision | None:
+    return db.session.scalar(
+        select(Decision).where(
+            Decision.application_id == application.id, Decision.status == APPROVED
+        )
+    )
+
+
+def reduce_amount(
+    actor: User, application: Application, amount: Decimal | None, reason: str
+) -> None:
+    """Set (or clear, with ``None``) the amount the funding line counts for an application."""
+    if application.status != "submitted":
+        raise OperationError(_l("Only a submitted application can have its amount reduced."))
+    if _final_decision(application) is not None:
+        raise OperationError(_l("The decision on this application is final."))
+    requested = requested_amount(application)
+    reason = reason.strip()
+    if amount is not None:
+        if not 0 < amount < requested:
+            raise OperationError(
+                _l("The reduced amount must be above zero and below the amount requested."),
+                "amount",
+            )
+        if not reason:
+            raise OperationError(_l("Say why the amount is reduced."), "reason")
+    old = application.reduced_amount
+    application.reduced_amount = None if amount is None else amount.quantize(CENT)
+    application.reduction_reason = reason if amount is not None else ""
+    record(
+        actor,
+        "application.amount_reduced" if amount is not None else "application.amount_restored",
+        application,
+        {
+            "requested": str(requested),
+            "old": None if old is None else str(old),
+            "new": None if amount is None else str(application.reduced_amount),
+            "reason": application.reduction_reason,
+        },
+        call_id=application.call_id,
+    )
+
+
+def commit_lottery_seed(actor: User, run: RankingRun) -> LotteryDraw:
+    """Step 1 of the lottery: a fresh seed whose sha256 goes into the audit log now."""
+    if not run.result.get("lottery_group"):
+        raise OperationError(_l("This ranking run has no lottery group."))
+    if run.draw is not None:
+        raise OperationError(_l("A seed is already committed for this draw."))
+    seed = rk.new_seed()
+    draw = LotteryDraw(
+        run_id=run.id,
+        call_id=run.call_id,
+        seed=str(seed),
+        seed_commitment=rk.seed_commitment(seed),
+        committed_by_id=actor.id,
+    )
+    db.session.add(draw)
+    db.session.flush()
+    record(
+        actor,
+        "lottery.seed_committed",
+        run,
+        {
+            "run_id": run.id,
+            "commitment": draw.seed_commitment,
+            "group": list(run.result["lottery_group"]),
+            "places": run.result["lottery_places"],
+        },
+        call_id=run.call_id,
+    )
+    return draw
+
+
+def draw_lots(actor: User, run: RankingRun) -> LotteryDraw:
+    """Step 2: reveal the committed seed, order the group by its tickets and fund the
+    drawn order with what the others leave of the budget."""
+    draw = run.draw
+    if draw is None:
+        raise OperationError(_l("Commit a seed before drawing the lots."))
+    if draw.drawn_at is not None:
+        raise OperationError(_l("The lots for this ranking run have been drawn."))
+    seed = int(draw.seed)
+    group = list(run.result["lottery_group"])
+    lottery = rk.draw_lottery(group, run.result["lottery_places"], seed)
+    amounts = {
+        a["key"]: Decimal(a["requested"] if a.get("amount") is None else a["amount"])
+        for a in run.inputs["applications"]
+    }
+    settled = rk.settle_lottery(
+        run.result["funded"], group, amounts, Decimal(run.parameters["budget"]), lottery.order
+    )
+    draw.order = list(lottery.order)
+    draw.funded = list(settled.funded)
+    draw.remaining = settled.remaining
+    draw.drawn_by_id = actor.id
+    draw.drawn_at = utcnow()
+    record(
+        actor,
+        "lottery.drawn",
+        run,
+        {
+            "run_id": run.id,
+            "seed": draw.seed,
+            "commitment": draw.seed_commitment,
+            "order": draw.order,
+            "funded": draw.funded,
+        },
+        call_id=run.call_id,
+    )
+    return draw
+
+
+def funded_by(run: RankingRun) -> list[str]:
+    """Who a run funds: after the lottery where there is one."""
+    if run.draw is not None and run.draw.drawn_at is not None:
+        return list(run.draw.funded)
+    return list(run.result.get("funded", []))
+
+
+# --- decisions with four eyes -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """An officer's proposed outcome for one application."""
+
+    application: Application
+    outcome: str
+    amount: Decimal
+    reason: str
+
+
+def default_proposals(run: RankingRun, applications: list[Application]) -> dict[int, Proposal]:
+    """What the run suggests: funded above the line (after the lottery) at the counted
+    amount, reserve for the others passing every threshold, not funded for the rest."""
+    funded = set(funded_by(run))
+    passes = {a["key"]: a["passes"] for a in run.result.get("applications", [])}
+    proposals = {}
+    for application in applications:
+        key = str(application.id)
+        if key in funded:
+            amount = application.reduced_amount or requested_amount(application)
+            proposals[application.id] = Proposal(
+                application, "funded", amount, application.reduction_reason
+            )
+        elif passes.get(key):
+            proposals[application.id] = Proposal(application, "reserve", Decimal(0), "")
+        else:
+            proposals[application.id] = Proposal(application, "not_funded", Decimal(0), "")
+    return proposals
+
+
+def _check_proposal(proposal: Proposal) -> Decimal:
+    if proposal.outcome not in OUTCOMES:
+        raise OperationError(_l("Choose an outcome from the list."))
+    if proposal.outcome != "funded":
+        return Decimal(0)
+    requested = requested_amount(proposal.application)
+    amount = proposal.amount
+    reference = proposal.application.reference or ""
+    if amount is None or amount <= 0:
+        raise OperationError(
+            _l("%(reference)s: a funded application needs an amount.", reference=reference)
+        )
+    if amount > requested:
+        raise OperationError(
+            _l(
+                "%(reference)s: the amount is more than the %(requested)s requested.",
+                reference=reference,
+                requested=requested,
+            )
+        )
+    if amount < requested and not proposal.reason.strip():
+        raise OperationError(
+            _l(
+                "%(reference)s: say why the amount is below the request.",
+                reference=reference,
+            )
+        )
+    return amount.quantize(CENT)
+
+
+def propose_decisions(actor: User, call: Call, run: RankingRun, proposals: list[Proposal]) -> int:
+    """Propose outcomes from a ranking run; they wait for another officer's approval."""
+    if run.call_id != call.id:
+        raise OperationError(_l("This ranking run belongs to another call."))
+    if call.decisions_released_at is not None:
+        raise OperationError(_l("The decisions of this call have been sent."))
+    if run.needs_draw:
+        raise OperationError(_l("Draw the lots of this ranking run before proposing."))
+    existing = {
+        d.application_id: d
+        for d in db.session.scalars(select(Decision).where(Decision.call_id == call.id))
+    }
+    amounts: dict[int, Decimal] = {
+        app_id: d.amount for app_id, d in existing.items() if d.outcome == "funded"
+    }
+    changes = []
+    for proposal in proposals:
+        application = proposal.application
+        if application.call_id != call.id or application.status != "submitted":
+            raise OperationError(_l("Only submitted applications to this call can be decided."))
+        if not can_decide_on(actor, application):
+            raise OperationError(
+                _l(
+                    "%(reference)s: you may not decide on this application.",
+                    reference=application.reference,
+                )
+            )
+        current = existing.get(application.id)
+        if current is not None and current.status == APPROVED:
+            continue  # final: not proposed again
+        amount = _check_proposal(proposal)
+        amounts[application.id] = amount
+        changes.append((application, proposal, amount, current))
+    total = sum(amounts.values(), Decimal(0))
+    if total > call.budget_envelope:
+        raise OperationError(
+            _l(
+                "The funded amounts add up to %(total)s, more than the budget of %(budget)s.",
+                total=total,
+                budget=call.budget_envelope,
+            )
+        )
+    now = utcnow()
+    for application, proposal, amount, current in changes:
+        decision = current or Decision(call_id=call.id, application_id=application.id)
+        decision.run_id = run.id
+        decision.outcome = proposal.outcome
+        decision.amount = amount
+        decision.reason = proposal.reason.strip()
+        decision.status = PROPOSED
+        decision.proposed_by_id = actor.id
+        decision.proposed_at = now
+        decision.reviewed_by_id = None
+        decision.reviewed_at = None
+        decision.review_note = ""
+        db.session.add(decision)
+        record(
+            actor,
+            "decision.proposed",
+            application,
+            {
+                "run_id": run.id,
+                "outcome": decision.outcome,
+                "amount": str(amount),
+                "reason": decision.reason,
+            },
+            call_id=call.id,
+        )
+    db.session.flush()
+    return len(changes)
+
+
+def approve_decision(actor: User, decision: Decision) -> None:
+    """The second officer approves: the decision is final."""
+    if decision.status != PROPOSED:
+        raise OperationError(_l("Only a proposed decision can be approved."))
+    if decision.proposed_by_id == actor.id:
+        raise OperationError(_l("Another officer must approve the decisions you proposed."))
+    if not can_decide_on(actor, decision.application):
+        raise OperationError(_l("You may not decide on this application."))
+    decision.status = APPROVED
+    decision.reviewed_by_id = actor.id
+    decision.reviewed_at = utcnow()
+    record(
+        actor,
+        "decision.approved",
+        decision.application,
+        {
+            "decision_id": decision.id,
+            "outcome": decision.outcome,
+            "amount": str(decision.amount),
+            "proposed_by": decision.proposed_by_id,
+        },
+        call_id=decision.call_id,
+    )
+
+
+def return_decision(actor: User, decision: Decision, note: str) -> None:
+    """The second officer sends a proposal back, saying why."""
+    if decision.status != PROPOSED:
+        raise OperationError(_l("Only a proposed decision can be sent back."))
+    if decision.proposed_by_id == actor.id:
+        raise OperationError(_l("Another officer must review the decisions you proposed."))
+    if not can_decide_on(actor, decision.application):
+        raise OperationError(_l("You may not decide on this application."))
+    note = note.strip()
+    if not note:
+        raise OperationError(_l("Say why the proposal goes back."), "note")
+    decision.status = RETURNED
+    decision.reviewed_by_id = actor.id
+    decision.reviewed_at = utcnow()
+    decision.review_note = note
+    record(
+        actor,
+        "decision.returned",
+        decision.application,
+        {"decision_id": decision.id, "note": note},
+        call_id=decision.call_id,
+    )
+
+
+def undecided(call: Call) -> list[Application]:
+    """Submitted applications of the call without a final decision."""
+    return list(
+        db.session.scalars(
+            select(Application)
+            .where(
+                Application.call_id == call.id,
+                Application.status == "submitted",
+                ~Application.id.in_(
+                    select(Decision.application_id).where(
+                        Decision.call_id == call.id, Decision.status == APPROVED
+                    )
+                ),
+            )
+            .order_by(Application.reference)
+        )
+    )
+
+
+def release_decisions(actor: User, call: Call) -> int:
+    """Send the final decisions: every partner is told in its language; the appeal window
+    opens. Every submitted application must have a final decision."""
+    if call.decisions_released_at is not None:
+        raise OperationError(_l("The decisions of this call have been sent."))
+    missing = undecided(call)
+    if missing:
+        raise OperationError(
+            _l(
+                "%(count)d submitted applications have no final decision yet.",
+                count=len(missing),
+            )
+        )
+    decisions = db.session.scalars(
+        select(Decision)
+        .options(
+            selectinload(Decision.application)
+            .selectinload(Application.partners)
+            .joinedload(Partner.contact)
+        )
+        .where(Decision.call_id == call.id)
+    ).all()
+    call.decisions_released_at = utcnow()
+    sent = 0
+    for decision in decisions:
+        application = decision.application
+        for partner in application.partners:
+            contact = partner.contact
+            queue_mail(
+                contact.email,
+                "decision_notice",
+                contact.locale,
+                _l("Decision on your application %(reference)s", reference=application.reference),
+                user=contact,
+                application=application,
+                decision=decision,
+                call=call,
+                call_title=call.text("title", contact.locale).text,
+                appeals_close_at=call.appeals_close_at,
+                link=external_url("applications.view", application_id=application.id) + "#decision",
+            )
+            sent += 1
+    record(
+        actor,
+        "decisions.released",
+        call,
+        {
+            "decisions": len(decisions),
+            "messages": sent,
+            "appeals_close_at": call.appeals_close_at,
+        },
+        call_id=call.id,
+    )
+    return len(decisions)
+
+
+# --- released comments, appeals -----------------------------------------------------------
+
+
+def set_comments_released(actor: User, assignment: Assignment, released: bool) -> None:
+    """The chair releases (or withholds) a review's comments to the applicants, anonymised."""
+    current = assignment.current_review
+    if released and (current is None or current.status != "submitted"):
+        raise OperationError(_l("Only a submitted review's comments can be released."))
+    if assignment.comments_released == released:
+        return
+    assignment.comments_released = released
+    record(
+        actor,
+        "review.comments_released" if released else "review.comments_withheld",
+        assignment,
+        {"application_id": assignment.application_id, "reviewer_id": assignment.reviewer_id},
+        call_id=assignment.call_id,
+    )
+
+
+def lodge_appeal(actor: User, application: Application, grounds: str) -> Appeal:
+    """The lead appeals on procedural grounds within the window."""
+    call = application.call
+    if not call.appeals_open():
+        raise OperationError(_l("The appeal window of this call is closed."))
+    if db.session.scalar(select(Appeal.id).where(Appeal.application_id == application.id)):
+        raise OperationError(_l("An appeal has already been lodged for this application."))
+    grounds = grounds.strip()
+    if len(grounds) < 20:
+        raise OperationError(
+            _l("Describe the procedural grounds of the appeal (at least 20 characters)."),
+            "grounds",
+        )
+    appeal = Appeal(
+        call_id=call.id, application_id=application.id, grounds=grounds, lodged_by_id=actor.id
+    )
+    db.session.add(appeal)
+    db.session.flush()
+    record(
+        actor,
+        "appeal.lodged",
+        application,
+        {"appeal_id": appeal.id, "grounds": grounds},
+        call_id=call.id,
+    )
+    return appeal
+
+
+def decide_appeal(actor: User, appeal: Appeal, outcome: str, note: str) -> None:
+    """An officer records the appeal's outcome; the lead is told in its language."""
+    if appeal.status != "lodged":
+        raise OperationError(_l("The outcome of this appeal has been recorded."))
+    if outcome not in APPEAL_OUTCOMES:
+        raise OperationError(_l("Choose an outcome from the list."), "outcome")
+    if not can_decide_on(actor, appeal.application):
+        raise OperationError(_l("You may not decide on this application."))
+    note = note.strip()
+    if not note:
+        raise OperationError(_l("Explain the outcome to the applicants."), "note")
+    appeal.status = outcome
+    appeal.outcome_note = note
+    appeal.decided_by_id = actor.id
+    appeal.decided_at = utcnow()
+    application = appeal.application
+    record(
+        actor,
+        "appeal.decided",
+        application,
+        {"appeal_id": appeal.id, "outcome": outcome, "note": note},
+        call_id=appeal.call_id,
+    )
+    contact = application.lead.contact
+    queue_mail(
+        contact.email,
+        "appeal_outcome",
+        contact.locale,
+        _l("Outcome of your appeal on %(reference)s", reference=application.reference),
+        user=contact,
+        application=application,
+        appeal=appeal,
+        link=external_url("applications.view", application_id=application.id) + "#decision",
     )

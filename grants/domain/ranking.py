@@ -56,11 +56,18 @@ Ties and the lottery
     Ranks break exact ties in the method's score by higher ``Q``, then higher equity index, then
     more distinct partner countries, then a seeded lottery ticket ``sha256("<seed>:<key>")``
     (smaller first). The funding line walks down the ranking, over applications that pass the
-    thresholds, and stops at the first one whose requested amount no longer fits the budget.
+    thresholds, and stops at the first one whose amount (the officer-reduced amount where one
+    was set, else the request) no longer fits the budget.
     With the expected-rank method, the applications passing the thresholds whose 50% credible
     interval contains the line form the lottery group, provided members lie on both sides of
     the line (otherwise there is nothing to draw); ``draw_lottery`` orders such a group from a
-    seed whose ``seed_commitment`` was logged before the draw.
+    seed whose ``seed_commitment`` was logged before the draw, and ``settle_lottery`` funds the
+    drawn order with the budget the applications outside the group leave.
+
+Rank bands
+    Applicants are told a band, not their exact rank: ``top_10``, ``top_25``, ``top_50`` or
+    ``lower_half`` of the applications that pass every threshold (rank ``r`` of ``n`` is in the
+    top ``p`` per cent when ``r <= ceil(n x p / 100)``), or ``below_threshold``.
 """
 
 from __future__ import annotations
@@ -163,6 +170,8 @@ class ApplicationScores:
 
     ``reviews`` maps a reviewer key to that reviewer's score per criterion (every criterion);
     ``consensus`` maps a criterion key to the panel's agreed score, for some or all criteria.
+    ``amount``, when set, is the officer-reduced amount the funding line uses instead of
+    ``requested``.
     """
 
     key: str
@@ -172,6 +181,7 @@ class ApplicationScores:
     equity_index: Decimal = Decimal(0)
     countries: int = 1
     requested: Decimal = Decimal(0)
+    amount: Decimal | None = None
 
     def __post_init__(self) -> None:
         if not _finite(self.multiplier) or self.multiplier < 1:
@@ -180,8 +190,19 @@ class ApplicationScores:
             raise ValueError(f"application {self.key!r}: equity index must be a finite Decimal")
         if not _finite(self.requested) or self.requested < 0:
             raise ValueError(f"application {self.key!r}: requested must be a Decimal >= 0")
+        if self.amount is not None and (
+            not _finite(self.amount) or not 0 < self.amount <= self.requested
+        ):
+            raise ValueError(
+                f"application {self.key!r}: amount must be a Decimal > 0 and <= requested"
+            )
         if self.countries < 0:
             raise ValueError(f"application {self.key!r}: countries must be >= 0")
+
+    @property
+    def funding_amount(self) -> Decimal:
+        """What funding the application costs: the reduced amount if set, else the request."""
+        return self.requested if self.amount is None else self.amount
 
 
 # --- results -------------------------------------------------------------------------------
@@ -327,6 +348,9 @@ def inputs_hash(
                     "equity_index": _number(a.equity_index),
                     "countries": a.countries,
                     "requested": _number(a.requested),
+                    # Only present when an officer reduced the amount, so older runs keep
+                    # their hashes.
+                    **({} if a.amount is None else {"amount": _number(a.amount)}),
                 }
                 for a in applications
             ),
@@ -667,9 +691,9 @@ def rank(
     for i in order:
         if not passing[i]:
             break  # failing applications are ranked after every passing one
-        if apps[i].requested > remaining:
+        if apps[i].funding_amount > remaining:
             break
-        remaining = _CONTEXT.subtract(remaining, apps[i].requested)
+        remaining = _CONTEXT.subtract(remaining, apps[i].funding_amount)
         funded.append(apps[i].key)
         line = chosen[i]
 
@@ -725,3 +749,64 @@ def rank(
         reviewer_bias=MappingProxyType(bias),
         inputs_hash=digest,
     )
+
+
+# --- after the run -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """Who is funded once the lottery group has been drawn, and the budget left."""
+
+    funded: tuple[str, ...]
+    remaining: Decimal
+
+
+def settle_lottery(
+    funded: Sequence[str],
+    lottery_group: Collection[str],
+    amounts: Mapping[str, Decimal],
+    budget: Decimal,
+    order: Sequence[str],
+) -> Settlement:
+    """Fund the lottery group in drawn order with what the others leave of the budget.
+
+    ``funded`` and ``lottery_group`` come from the ranking result. Applications funded
+    outside the group keep their funding; the group is walked in the drawn ``order`` and each
+    is funded while its amount fits, stopping at the first that does not (the rule of the
+    funding line).
+    """
+    group = set(lottery_group)
+    if sorted(order) != sorted(group) or len(group) != len(lottery_group):
+        raise ValueError("the drawn order must be a permutation of the lottery group")
+    keep = [key for key in funded if key not in group]
+    remaining = budget
+    for key in keep:
+        remaining = _CONTEXT.subtract(remaining, amounts[key])
+    if remaining < 0:
+        raise ValueError("the applications outside the group exceed the budget")
+    won: list[str] = []
+    for key in order:
+        if amounts[key] > remaining:
+            break
+        remaining = _CONTEXT.subtract(remaining, amounts[key])
+        won.append(key)
+    return Settlement(funded=tuple(keep + won), remaining=remaining)
+
+
+BANDS = ((10, "top_10"), (25, "top_25"), (50, "top_50"))
+LOWER_HALF = "lower_half"
+BELOW_THRESHOLD = "below_threshold"
+
+
+def rank_band(rank: int, passing: int, passes: bool = True) -> str:
+    """The band an applicant is told: top 10, 25 or 50 per cent of the passing applications,
+    the lower half, or below a threshold."""
+    if not passes:
+        return BELOW_THRESHOLD
+    if passing < 1 or not 1 <= rank <= passing:
+        raise ValueError("rank must be between 1 and the number of passing applications")
+    for percent, band in BANDS:
+        if rank <= -(-passing * percent // 100):  # ceil(passing x percent / 100)
+            return band
+    return LOWER_HALF

@@ -110,6 +110,8 @@ class Assignment(db.Model):  # type: ignore[name-defined,misc]
     reason: Mapped[str] = mapped_column(Text, default="")
     # None when the command line made the assignment.
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The chair releases a review's comments to the applicants, anonymised.
+    comments_released: Mapped[bool] = mapped_column(default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     application: Mapped[Application] = relationship()

@@ -19,6 +19,8 @@ from grants.applications.models import Application, Partner
 from grants.applications.operations import equity_assessment
 from grants.calls.forms import ConfirmForm
 from grants.calls.models import Call
+from grants.decisions import operations as decision_ops
+from grants.decisions.forms import ReleaseForm
 from grants.domain import assignment as solver
 from grants.errors import OperationError
 from grants.extensions import db
@@ -27,6 +29,7 @@ from grants.labels import ARTFORM_LABELS, label
 from grants.permissions import (
     can_declare_conflicts,
     can_manage_panel,
+    can_release_comments,
     can_review,
     can_use_reviewer_area,
     require,
@@ -792,4 +795,39 @@ def consensus(call_id: int, application_id: int) -> Response | str:
         form=form,
         reviews=reviews,
         history=history,
+        can_release=can_release_comments(current_user, call),
+        release_form=ReleaseForm(),
+    )
+
+
+@bp.route(
+    "/manage/calls/<int:call_id>/panel/consensus/<int:application_id>/comments/<int:assignment_id>",
+    methods=["POST"],
+)
+@login_required
+def release_comments(call_id: int, application_id: int, assignment_id: int) -> Response:
+    """The chair releases a review's comments to the applicants (anonymised), or withholds
+    them again."""
+    call = _call_for_panel(call_id)
+    require(can_release_comments(current_user, call))
+    assignment = db.get_or_404(Assignment, assignment_id)
+    if assignment.call_id != call.id or assignment.application_id != application_id:
+        abort(404)
+    form = ReleaseForm()
+    if form.validate_on_submit():
+        try:
+            decision_ops.set_comments_released(current_user, assignment, form.wanted())
+        except OperationError as exc:
+            db.session.rollback()
+            flash(str(exc.message), "error")
+        else:
+            db.session.commit()
+            flash(
+                _("The comments are released to the applicants, without the reviewer's name.")
+                if form.wanted()
+                else _("The comments are withheld from the applicants."),
+                "success",
+            )
+    return redirect(
+        url_for("reviews.consensus", call_id=call.id, application_id=application_id) + "#comments"
     )

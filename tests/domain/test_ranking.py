@@ -18,7 +18,9 @@ from grants.domain.ranking import (
     draw_lottery,
     inputs_hash,
     rank,
+    rank_band,
     seed_commitment,
+    settle_lottery,
 )
 
 D = Decimal
@@ -497,3 +499,108 @@ def test_rank_reviewer_adjusted_satisfies_the_least_squares_conditions(seed):
     assert abs(sum(bias[r] for r in estimated)) < 1e-9
     sums = [by_reviewer[r] for r in estimated]
     assert max(sums, default=0) - min(sums, default=0) < 1e-9
+
+
+# --- reduced amounts, settling the lottery, rank bands ----------------------------------------
+
+
+def test_rank_funding_line_uses_officer_reduced_amounts():
+    """With P4 reduced to 20,000 the line reaches P1 within 100,000; the hash changes."""
+    reduced = [
+        ApplicationScores(a.key, a.reviews, a.consensus, a.multiplier, requested=a.requested)
+        if a.key != "P4"
+        else ApplicationScores(
+            a.key, a.reviews, a.consensus, a.multiplier, requested=a.requested, amount=D(20000)
+        )
+        for a in EXAMPLE
+    ]
+    base = run()
+    result = run(reduced)
+    assert base.funded == ("P2", "P4")
+    assert result.funded == ("P2", "P4", "P1")
+    assert result.remaining == D(0)
+    assert result.inputs_hash != base.inputs_hash
+    # Without a reduction the hash is what it always was (older runs still verify).
+    assert run(list(EXAMPLE)).inputs_hash == base.inputs_hash
+
+
+@pytest.mark.parametrize("amount", [D(0), D(-1), D(40001), D("NaN")])
+def test_reduced_amount_must_be_positive_and_within_the_request(amount):
+    with pytest.raises(ValueError):
+        ApplicationScores("X", {}, requested=D(40000), amount=amount)
+
+
+def lottery_result():
+    """The lottery example: twelve close proposals, six places of 10 in a budget of 60."""
+    rng = random.Random(5)
+    apps = [
+        ApplicationScores(
+            f"A{i:02}",
+            {f"r{j}": {"overall": D(50 + i + rng.randint(-8, 8))} for j in range(3)},
+            requested=D(10),
+        )
+        for i in range(12)
+    ]
+    return apps, rank(apps, ONE, PERCENT, D(60), method=EXPECTED_RANK, seed=5, draws=400)
+
+
+def test_settle_lottery_funds_the_drawn_order_within_the_budget():
+    """The group's funded places go to the first drawn; outside the group nothing changes."""
+    apps, result = lottery_result()
+    amounts = {a.key: a.funding_amount for a in apps}
+    draw = draw_lottery(result.lottery_group, result.lottery_places, seed=99)
+    settled = settle_lottery(result.funded, result.lottery_group, amounts, D(60), draw.order)
+    outside = [k for k in result.funded if k not in result.lottery_group]
+    assert list(settled.funded[: len(outside)]) == outside
+    assert set(settled.funded) - set(outside) == set(draw.winners)
+    assert settled.remaining == D(0)
+    again = settle_lottery(result.funded, result.lottery_group, amounts, D(60), draw.order)
+    assert again == settled
+
+
+def test_settle_lottery_stops_at_the_first_that_does_not_fit():
+    apps, result = lottery_result()
+    amounts = {a.key: a.funding_amount for a in apps}
+    order = sorted(result.lottery_group)
+    amounts[order[0]] = D(1000)  # the first drawn is too expensive: nobody else moves up
+    settled = settle_lottery(result.funded, result.lottery_group, amounts, D(60), order)
+    assert not set(settled.funded) & set(result.lottery_group)
+    with pytest.raises(ValueError):
+        settle_lottery(result.funded, result.lottery_group, amounts, D(60), order[1:])
+
+
+@pytest.mark.parametrize(
+    ("rank_", "passing", "band"),
+    [
+        (1, 1, "top_10"),
+        (1, 20, "top_10"),
+        (2, 20, "top_10"),
+        (3, 20, "top_25"),
+        (5, 20, "top_25"),
+        (6, 20, "top_50"),
+        (10, 20, "top_50"),
+        (11, 20, "lower_half"),
+        (20, 20, "lower_half"),
+        (2, 3, "top_50"),
+        (3, 3, "lower_half"),
+    ],
+)
+def test_rank_band(rank_, passing, band):
+    assert rank_band(rank_, passing) == band
+
+
+def test_rank_band_below_threshold_and_bad_input():
+    assert rank_band(7, 5, passes=False) == "below_threshold"
+    with pytest.raises(ValueError):
+        rank_band(6, 5)
+    with pytest.raises(ValueError):
+        rank_band(0, 5)
+
+
+@given(st.integers(1, 500), st.data())
+def test_rank_band_is_monotone(passing, data):
+    """A better rank never gets a worse band."""
+    order = ["top_10", "top_25", "top_50", "lower_half"]
+    first = data.draw(st.integers(1, passing))
+    second = data.draw(st.integers(first, passing))
+    assert order.index(rank_band(first, passing)) <= order.index(rank_band(second, passing))
