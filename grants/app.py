@@ -11,6 +11,7 @@ from flask import Flask, g, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from grants import i18n
@@ -56,6 +57,8 @@ def create_app(config: dict[str, Any] | str | None = None) -> Flask:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
     logging.basicConfig(level=logging.INFO)
 
+    # Ids in URLs fit the database's integer columns: a larger one is a plain 404.
+    app.url_map.converters["int"] = DatabaseIdConverter
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
@@ -85,6 +88,14 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user)
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:...>`` limited to what an INTEGER column holds on every database."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def register_blueprints(app: Flask) -> None:
     """Attach every audience's blueprint."""
     from grants.admin.routes import bp as admin_bp
@@ -95,6 +106,8 @@ def register_blueprints(app: Flask) -> None:
     from grants.organisations.routes import bp as organisations_bp
     from grants.public.routes import bp as public_bp
     from grants.reviews.routes import bp as reviews_bp
+    from grants.transparency.routes import api as api_bp
+    from grants.transparency.routes import bp as transparency_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
@@ -104,6 +117,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(applications_bp)
     app.register_blueprint(reviews_bp)
     app.register_blueprint(decisions_bp)
+    app.register_blueprint(transparency_bp)
+    app.register_blueprint(api_bp)
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -129,8 +144,10 @@ def register_template_helpers(app: Flask) -> None:
         APPEAL_STATUS_LABELS,
         APPLICATION_STATUS_LABELS,
         ARTFORM_LABELS,
+        AUDIT_ACTION_LABELS,
         DECISION_STATUS_LABELS,
         INVITATION_STATUS_LABELS,
+        MILESTONE_LABELS,
         OUTCOME_LABELS,
         PHASE_LABELS,
         RANK_BAND_LABELS,
@@ -161,6 +178,8 @@ def register_template_helpers(app: Flask) -> None:
         appeal_outcome_label=lambda code: label(APPEAL_OUTCOME_LABELS, code),
         rank_band_label=lambda code: label(RANK_BAND_LABELS, code),
         method_label=lambda code: label(RANKING_METHOD_LABELS, code),
+        milestone_label=lambda code: label(MILESTONE_LABELS, code),
+        audit_action_label=lambda code: label(AUDIT_ACTION_LABELS, code),
     )
 
     @app.context_processor
@@ -244,6 +263,10 @@ def register_errors(app: Flask) -> None:
         def handler(error: Exception, code: int = code, message: Any = message) -> Any:
             if code == 500:
                 db.session.rollback()
+            if request.path.startswith("/api/"):
+                # The JSON API answers in JSON, also when no route matched.
+                text = getattr(error, "description", None) if code == 400 else None
+                return {"error": str(text or message())}, code
             return render_template("errors/error.html", code=code, message=message()), code
 
         app.register_error_handler(code, handler)

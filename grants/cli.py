@@ -71,20 +71,75 @@ def send_mail(limit: int) -> None:
 
 
 @audit_cli.command("verify")
-def audit_verify() -> None:
-    """Walk the hash chain and report the first broken entry."""
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option("--public-key", default=None, help="The funder's public key (64 hex digits).")
+def audit_verify(file: str | None, public_key: str | None) -> None:
+    """Check the stored audit log and every call's public log; or, given FILE, check a
+    downloaded public log offline (no database needed)."""
+    from grants.domain import publiclog
+
+    if file is not None:
+        from grants.verify import main
+
+        sys.exit(main([file, *(["--public-key", public_key] if public_key else [])]))
+
+    from sqlalchemy import select
+
     from grants.audit.verify import verify_stored_chain
+    from grants.calls.models import Call
+    from grants.domain.audit_chain import canonical_json
+    from grants.extensions import db
+    from grants.transparency import keys
+    from grants.transparency.operations import export_lines
 
     report = verify_stored_chain()
-    if report.ok:
-        click.echo(f"The audit log holds: {report.checked} entries, every hash and link checks.")
-        return
-    click.echo(
-        f"The audit log is BROKEN at entry {report.broken_seq}: {report.problem}. "
-        f"{report.checked} entries before it check.",
-        err=True,
-    )
-    sys.exit(1)
+    if not report.ok:
+        click.echo(
+            f"The audit log is BROKEN at entry {report.broken_seq}: {report.problem}. "
+            f"{report.checked} entries before it check.",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(f"The audit log holds: {report.checked} entries, every hash and link checks.")
+    failed = False
+    for call in db.session.scalars(select(Call).order_by(Call.id)):
+        text = "".join(canonical_json(line) + "\n" for line in export_lines(call))
+        log = publiclog.loads(text)
+        if not log.entries:
+            continue
+        checked = publiclog.verify(log, trusted_key=keys.public_key())
+        # A log with no milestone yet has nothing signed: that is not a fault here.
+        problems = [
+            f
+            for f in checked.findings
+            if not f.ok and not (not log.heads and f.code == "tree_head")
+        ]
+        if not problems:
+            sealed = "" if log.heads else " (no milestone signed yet)"
+            click.echo(
+                f"Call {call.id}: its public log of {len(log.entries)} entries checks{sealed}."
+            )
+        else:
+            failed = True
+            first = problems[0]
+            click.echo(f"Call {call.id}: its public log does NOT check: {first.message}", err=True)
+    if failed:
+        sys.exit(1)
+
+
+@grants_cli.command("seal")
+def seal() -> None:
+    """Sign the tree heads of milestones that come with time (calls that closed, review
+    deadlines that passed). Run it from cron, e.g. every hour."""
+    from grants.extensions import db
+    from grants.transparency.operations import seal_due
+
+    heads = seal_due()
+    db.session.commit()
+    for head in heads:
+        click.echo(f"Call {head.call_id}: signed '{head.milestone}' at {head.tree_size} entries.")
+    if not heads:
+        click.echo("No milestone is due.")
 
 
 def _babel(*args: str) -> None:

@@ -86,6 +86,15 @@ class Config:
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     INVITATION_MAX_AGE_DAYS = 14
     SITE_NAME = "grants"
+    # Ed25519 key that signs the tree heads of the public logs: 64 hex digits (32 bytes).
+    # Unset, a key is generated once into instance/signing_key.hex; several hosts must
+    # share one key, so set GRANTS_SIGNING_KEY (or share the instance folder) in production.
+    SIGNING_KEY: str | None = None
+    SIGNING_KEY_FILE = str(INSTANCE_DIR / "signing_key.hex")
+    # Open data: the publisher's 360Giving prefix (ids are 360G-<prefix>-<reference>) and the
+    # licence of the published data.
+    OPENDATA_PREFIX = "grants"
+    OPENDATA_LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 
 
 class DevelopmentConfig(Config):
@@ -116,6 +125,8 @@ class TestingConfig(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     ARGON2_PARALLELISM = 1
+    # A fixed key keeps the tests from writing into instance/.
+    SIGNING_KEY = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
 
 
 CONFIGS: dict[str, type[Config]] = {
@@ -144,6 +155,9 @@ def load_config(name: str | None = None) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": _env("REDIS_URL"),
         "UPLOAD_FOLDER": _env("UPLOAD_FOLDER"),
         "BASE_URL": _env("BASE_URL"),
+        "SIGNING_KEY": _env("SIGNING_KEY"),
+        "SIGNING_KEY_FILE": _env("SIGNING_KEY_FILE"),
+        "OPENDATA_PREFIX": _env("OPENDATA_PREFIX"),
     }
     for key, value in overrides.items():
         if value:

@@ -138,6 +138,7 @@ AUDIT_ACTION_LABELS: dict[str, Any] = {
     "review.comments_withheld": _l("Review comments withheld again"),
     "appeal.lodged": _l("Appeal lodged"),
     "appeal.decided": _l("Appeal decided"),
+    "call.results_published": _l("Results published"),
 }
 
 RANKING_METHOD_LABELS: dict[str, Any] = {
@@ -333,3 +334,13 @@ def unmet_text(requirement: str, reason: str, detail: str) -> str:
     what = str(template) % {"detail": shown} if template is not None else requirement
     why = UNMET_REASON_LABELS.get(reason)
     return f"{what} ({why})" if why is not None else what
+
+
+MILESTONE_LABELS: dict[str, Any] = {
+    "closed": _l("The call closed"),
+    "assignments_confirmed": _l("Reviewers assigned"),
+    "reviews_closed": _l("Reviews closed"),
+    "ranking_run": _l("Ranking run"),
+    "decisions_final": _l("Decisions final and sent"),
+    "published": _l("Results published"),
+}

@@ -20,7 +20,7 @@ from grants.calls.models import (
     FunderOfficer,
     TierOverride,
 )
-from grants.decisions.models import RankingRun
+from grants.decisions.models import Appeal, Decision, LotteryDraw, RankingRun
 from grants.mail.models import OutboxMessage
 from grants.organisations.models import Organisation, OrganisationMember
 from grants.reviews.models import (
@@ -31,9 +31,11 @@ from grants.reviews.models import (
     Review,
     ReviewerProfile,
 )
+from grants.transparency.models import PublicEntry, TreeHead
 
 __all__ = [
     "Answer",
+    "Appeal",
     "Application",
     "Assignment",
     "Attachment",
@@ -44,20 +46,24 @@ __all__ = [
     "Conflict",
     "Consensus",
     "Criterion",
+    "Decision",
     "ExchangeRate",
     "Funder",
     "FunderOfficer",
     "Invitation",
+    "LotteryDraw",
     "MobilityFlow",
     "Organisation",
     "OrganisationMember",
     "OutboxMessage",
     "PanelMember",
     "Partner",
+    "PublicEntry",
     "RankingRun",
     "Review",
     "ReviewerProfile",
     "TierOverride",
+    "TreeHead",
     "User",
     "UserSession",
 ]

@@ -345,7 +345,7 @@ def test_decisions_are_sent_to_every_partner_with_feedback(client, decided):
     s, app = decided, decided["app"]
     login(client, s["officer"])
     response = post(client, f"{base(s)}/decisions/release", follow_redirects=True)
-    assert "have no final decision yet" in response.get_data(as_text=True)
+    assert "1 submitted application has no final decision yet." in response.get_data(as_text=True)
     assert s["call"].decisions_released_at is None
     # The chair releases one reviewer's comments; the others stay with the panel.
     _user, assignment = s["reviewers"][0]

@@ -19,6 +19,7 @@ from grants.decisions.models import Appeal, Decision, RankingRun
 from grants.organisations.operations import create_organisation
 from grants.reviews import operations as review_ops
 from grants.reviews.models import Assignment, PanelMember
+from grants.transparency.operations import seal
 from grants.types import utcnow
 from tests.conftest import login, post
 from tests.test_applications import PDF
@@ -281,6 +282,40 @@ RULES: dict[str, list[tuple[str, Url, dict[str, Any]]]] = {
             {**OFFICER_ONLY, "officer": FORBIDDEN},
         )
     ],
+    "decisions.publish": [
+        ("POST", lambda w: f"/manage/calls/{w['call'].id}/decisions/publish", OFFICER_ONLY)
+    ],
+    # The world's call has published results: they, its log and its open data are public.
+    "transparency.results": [("GET", lambda w: f"/calls/{w['call'].id}/results", EVERYONE)],
+    "transparency.log_download": [("GET", lambda w: f"/calls/{w['call'].id}/log.jsonl", EVERYONE)],
+    "transparency.awards_json": [("GET", lambda w: f"/calls/{w['call'].id}/awards.json", EVERYONE)],
+    "transparency.awards_csv": [("GET", lambda w: f"/calls/{w['call'].id}/awards.csv", EVERYONE)],
+    "transparency.verify_guide": [("GET", lambda w: "/transparency", EVERYONE)],
+    "api.openapi": [("GET", lambda w: "/api/openapi.json", EVERYONE)],
+    "api.public_key": [("GET", lambda w: "/api/public-key", EVERYONE)],
+    "api.calls": [("GET", lambda w: "/api/calls", EVERYONE)],
+    "api.api_results": [("GET", lambda w: f"/api/calls/{w['call'].id}/results", EVERYONE)],
+    "api.api_statistics": [("GET", lambda w: f"/api/calls/{w['call'].id}/statistics", EVERYONE)],
+    "api.api_tree_heads": [("GET", lambda w: f"/api/calls/{w['call'].id}/tree-heads", EVERYONE)],
+    "api.api_inclusion": [
+        (
+            "GET",
+            lambda w: (
+                f"/api/calls/{w['call'].id}/proofs/inclusion?index=0&tree_size={w['head'].tree_size}"
+            ),
+            EVERYONE,
+        )
+    ],
+    "api.api_consistency": [
+        (
+            "GET",
+            lambda w: (
+                f"/api/calls/{w['call'].id}/proofs/consistency"
+                f"?first={w['head'].tree_size}&second={w['head'].tree_size}"
+            ),
+            EVERYONE,
+        )
+    ],
     "reviews.join": [("GET", lambda w: f"/panel/join/{w['panel_token']}", SIGNED_IN)],
     "reviews.profile": [("GET", lambda w: "/reviewer/profile", SIGNED_IN)],
     "reviews.workspace": [("GET", lambda w: "/reviewer/", SIGNED_IN)],
@@ -491,7 +526,12 @@ def world_with_link(world):
         seed_commitment="0" * 64,
         inputs_hash="0" * 64,
         parameters={"budget": "1"},
-        inputs={"labels": {}},
+        inputs={
+            "applications": [],
+            "criteria": [],
+            "scale": {"minimum": "0", "maximum": "5", "step": "0.5"},
+            "labels": {},
+        },
         result={
             "applications": [],
             "funded": [],
@@ -526,6 +566,25 @@ def world_with_link(world):
     )
     db.session.add_all([world["decision"], world["decision2"], world["appeal"]])
     world["call"].decisions_released_at = utcnow()
+    third = app_ops.start_application(applicant, world["call"], world["org"])
+    third.status, third.reference, third.title = "submitted", "TEST-2026-0003", "Shared stage"
+    third.lead.grant_requested = Decimal(1000)
+    db.session.flush()
+    db.session.add(
+        Decision(
+            call_id=world["call"].id,
+            application_id=third.id,
+            run_id=world["run"].id,
+            outcome="funded",
+            amount=Decimal(500),
+            status="approved",
+            proposed_by_id=world["admin"].id,
+            reviewed_by_id=world["officer"].id,
+        )
+    )
+    world["call"].results_published_at = utcnow()
+    db.session.flush()
+    world["head"] = seal(world["call"], "published")
     world["panel_token"] = review_ops.panel_token(invited)
     db.session.commit()
     return world

@@ -67,6 +67,7 @@ from grants.permissions import (
     require,
 )
 from grants.storage import get_storage
+from grants.transparency.operations import application_proofs
 
 bp = Blueprint("applications", __name__)
 
@@ -235,6 +236,11 @@ def _render_view(application: Application, appeal_form: AppealForm | None = None
         and can_appeal(current_user, application)
     ):
         appeal_form = AppealForm()
+    proof_head, proofs = (
+        application_proofs(application.call, application.reference)
+        if application.reference and application.status != "draft"
+        else (None, [])
+    )
     equity = ops.equity_assessment(application)
     checks = ops.eligibility(application, equity)
     return render_template(
@@ -255,6 +261,8 @@ def _render_view(application: Application, appeal_form: AppealForm | None = None
         confirm_form=ConfirmForm(),
         feedback=feedback,
         appeal_form=appeal_form if can_appeal(current_user, application) else None,
+        proof_head=proof_head,
+        proofs=proofs,
     )
 
 

@@ -87,4 +87,9 @@ def record(
     )
     session.add(entry)
     session.flush()
+    if call_id is not None:
+        # The call's public log grows under the same lock (docs/audit.md).
+        from grants.transparency.operations import publish_entry
+
+        publish_entry(entry)
     return entry

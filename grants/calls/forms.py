@@ -199,6 +199,10 @@ class CallSettingsForm(FlaskForm):
         validators=[Optional(), NumberRange(min=0, max=120)],
         description=_l("0 means the call takes no appeals; left empty, 14 days."),
     )
+    results_pseudonymous = BooleanField(
+        _l("On the published results, show applications that were not funded by reference only"),
+        default=True,
+    )
     submit = SubmitField(_l("Save settings"))
 
     def validate_review_deadline(self, field: DateTimeLocalField) -> None:

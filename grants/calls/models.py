@@ -122,6 +122,10 @@ class Call(db.Model):  # type: ignore[name-defined,misc]
     # Decisions: the lead may appeal on procedural grounds for this many days after release.
     appeal_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
     decisions_released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Publication: on the public results page, applications that were not funded appear
+    # under their reference only (no title, no partners) when this is set.
+    results_pseudonymous: Mapped[bool] = mapped_column(default=True, server_default="1")
+    results_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -36,6 +36,7 @@ CALL_SETTINGS = (
     "required_regions", "artforms", "languages", "score_min", "score_max", "score_step",
     "reviews_per_application", "required_attachments", "review_deadline", "blind",
     "reviews_visible_after_submit", "disagreement_threshold", "appeal_days",
+    "results_pseudonymous",
 )  # fmt: skip
 # Settings a caller may leave out (callers written before they existed): these values apply.
 CALL_SETTING_DEFAULTS: dict[str, Any] = {
@@ -45,6 +46,7 @@ CALL_SETTING_DEFAULTS: dict[str, Any] = {
     "reviews_visible_after_submit": True,
     "disagreement_threshold": Decimal("1.5"),
     "appeal_days": 14,
+    "results_pseudonymous": True,
 }
 
 

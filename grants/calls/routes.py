@@ -100,6 +100,7 @@ def _settings(form: CallSettingsForm) -> dict[str, Any]:
         if form.disagreement_threshold.data is not None
         else Decimal("1.5"),
         "appeal_days": form.appeal_days.data if form.appeal_days.data is not None else 14,
+        "results_pseudonymous": bool(form.results_pseudonymous.data),
     }
 
 

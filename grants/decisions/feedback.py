@@ -65,7 +65,7 @@ def _scores(
     run = decision.run
     if run is None:
         return {}, set(), None
-    key = str(application.id)
+    key = application.reference or str(application.id)
     items, criteria, _scale = stored_inputs(run)
     item = next((i for i in items if i.key == key), None)
     if item is None:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -34,6 +35,8 @@ from grants.extensions import db
 from grants.mail.operations import queue_mail
 from grants.permissions import can_decide_on
 from grants.reviews.models import Assignment, Conflict, Consensus
+from grants.transparency.keys import pseudonym
+from grants.transparency.operations import seal, seal_once
 from grants.types import utcnow
 from grants.urls import external_url
 
@@ -77,16 +80,13 @@ def ranking_inputs(
         .options(selectinload(Assignment.reviews))
         .where(Assignment.call_id == call.id)
     ):
-        current = assignment.current_review
-        if (
-            current is None
-            or current.status != "submitted"
-            or (assignment.application_id, assignment.reviewer_id) in conflicted
-        ):
+        # The latest submitted version counts: an amendment in draft does not hide it.
+        current = next((r for r in reversed(assignment.reviews) if r.status == "submitted"), None)
+        if current is None or (assignment.application_id, assignment.reviewer_id) in conflicted:
             continue
-        reviews.setdefault(assignment.application_id, {})[str(assignment.reviewer_id)] = {
-            k: Decimal(v) for k, v in current.scores.items()
-        }
+        reviews.setdefault(assignment.application_id, {})[
+            pseudonym(call.id, assignment.reviewer_id)
+        ] = {k: Decimal(v) for k, v in current.scores.items()}
     consensus = {
         c.application_id: {k: Decimal(v) for k, v in c.scores.items()}
         for c in db.session.scalars(select(Consensus).where(Consensus.call_id == call.id))
@@ -105,7 +105,7 @@ def ranking_inputs(
         reduced = application.reduced_amount
         items.append(
             rk.ApplicationScores(
-                key=str(application.id),
+                key=application.reference or str(application.id),
                 reviews=reviews.get(application.id, {}),
                 consensus=consensus.get(application.id),
                 multiplier=equity.ranking_multiplier,
@@ -115,7 +115,7 @@ def ranking_inputs(
                 amount=reduced if reduced is not None and 0 < reduced < requested else None,
             )
         )
-        labels[str(application.id)] = f"{application.reference} · {application.title}"
+        labels[application.reference or str(application.id)] = application.title
     return items, criteria, scale, labels
 
 
@@ -161,6 +161,8 @@ def run_ranking(actor: User, call: Call, method: str) -> RankingRun:
         raise OperationError(
             _l("No submitted application has a submitted review or a consensus yet.")
         )
+    # The reviews the run uses are fixed in a signed tree head before the first run.
+    seal_once(call, "reviews_closed")
     seed = rk.new_seed()
     commitment = rk.seed_commitment(seed)
     record(
@@ -204,6 +206,7 @@ def run_ranking(actor: User, call: Call, method: str) -> RankingRun:
         },
         call_id=call.id,
     )
+    seal(call, "ranking_run")
     return run
 
 
@@ -436,7 +439,7 @@ def default_proposals(run: RankingRun, applications: list[Application]) -> dict[
     passes = {a["key"]: a["passes"] for a in run.result.get("applications", [])}
     proposals = {}
     for application in applications:
-        key = str(application.id)
+        key = application.reference or str(application.id)
         if key in funded:
             amount = application.reduced_amount or requested_amount(application)
             proposals[application.id] = Proposal(
@@ -627,9 +630,10 @@ def release_decisions(actor: User, call: Call) -> int:
     missing = undecided(call)
     if missing:
         raise OperationError(
-            _l(
-                "%(count)d submitted applications have no final decision yet.",
-                count=len(missing),
+            lazy_ngettext(
+                "%(num)d submitted application has no final decision yet.",
+                "%(num)d submitted applications have no final decision yet.",
+                len(missing),
             )
         )
     decisions = db.session.scalars(
@@ -672,6 +676,7 @@ def release_decisions(actor: User, call: Call) -> int:
         },
         call_id=call.id,
     )
+    seal(call, "decisions_final")
     return len(decisions)
 
 
@@ -757,3 +762,37 @@ def decide_appeal(actor: User, appeal: Appeal, outcome: str, note: str) -> None:
         appeal=appeal,
         link=external_url("applications.view", application_id=application.id) + "#decision",
     )
+
+
+# --- publication ---------------------------------------------------------------------------
+
+
+def publish_results(actor: User, call: Call) -> None:
+    """Publish the final decisions of a call: the public results page, the open data and
+    the public log become available; a tree head is signed."""
+    if call.decisions_released_at is None:
+        raise OperationError(_l("Send the decisions to the applicants before publishing them."))
+    if call.results_published_at is not None:
+        raise OperationError(_l("The results of this call are already published."))
+    decisions = db.session.scalars(
+        select(Decision)
+        .options(selectinload(Decision.application))
+        .where(Decision.call_id == call.id, Decision.status == APPROVED)
+    ).all()
+    runs = sorted({d.run_id for d in decisions if d.run_id is not None})
+    if not runs:
+        raise OperationError(_l("No final decision comes from a ranking run."))
+    call.results_published_at = utcnow()
+    awards = {
+        d.application.reference or str(d.application_id): str(d.amount)
+        for d in decisions
+        if d.outcome == "funded"
+    }
+    record(
+        actor,
+        "call.results_published",
+        call,
+        {"run": runs[-1], "funded": sorted(awards), "awards": awards},
+        call_id=call.id,
+    )
+    seal(call, "published")

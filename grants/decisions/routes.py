@@ -119,7 +119,7 @@ def run(call_id: int, run_id: int) -> str:
         "decisions/run.html",
         call=call,
         run=ranking,
-        labels=ranking.inputs.get("labels", {}),
+        labels={k: f"{k} · {t}" for k, t in ranking.inputs.get("labels", {}).items()},
         methods=rk.METHODS,
         funded=set(ops.funded_by(ranking)),
         can_decide=can_decide(current_user, call),
@@ -229,7 +229,9 @@ def _proposal_rows(
         for d in db.session.scalars(select(Decision).where(Decision.call_id == call.id))
     }
     ranks = {a["key"]: a["rank"] for a in ranking.result.get("applications", [])}
-    ordered = sorted(applications, key=lambda a: (str(a.id) not in ranks, ranks.get(str(a.id), 0)))
+    ordered = sorted(
+        applications, key=lambda a: (a.reference not in ranks, ranks.get(a.reference, 0))
+    )
     allowed = decidable(current_user, call, [a.id for a in ordered])
     mine, others = [], []
     for application in ordered:
@@ -416,6 +418,18 @@ def release(call_id: int) -> Response:
             ),
             "success",
         )
+    return redirect(url_for("decisions.decisions", call_id=call.id))
+
+
+@bp.route("/calls/<int:call_id>/decisions/publish", methods=["POST"])
+@login_required
+def publish(call_id: int) -> Response:
+    """Publish the results: the public page, the open data and the public log."""
+    call = _deciding_call(call_id)
+    done, _result = confirmed_action(lambda: ops.publish_results(current_user, call))
+    if done:
+        flash(_("The results are published and the public log is signed."), "success")
+        return redirect(url_for("transparency.results", call_id=call.id))
     return redirect(url_for("decisions.decisions", call_id=call.id))
 
 

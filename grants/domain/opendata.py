@@ -111,6 +111,11 @@ def _text(value: object) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
+def valid_org_id(org_id: str) -> bool:
+    """Whether ``org_id`` has the shape of an org-id.guide identifier (GB-CHC-123456)."""
+    return _ORG_ID.fullmatch(org_id) is not None
+
+
 def _check_org_id(org_id: str | None, whose: str) -> None:
     if org_id is not None and not _ORG_ID.fullmatch(org_id):
         raise ValueError(

@@ -32,6 +32,7 @@ from grants.reviews.models import (
     Review,
     ReviewerProfile,
 )
+from grants.transparency.operations import seal, seal_once
 from grants.types import utcnow
 from grants.urls import external_url
 
@@ -410,6 +411,8 @@ def preview_assignment(call: Call, seed: int = 0) -> solver.AssignmentResult:
 def confirm_assignment(actor: User | str, call: Call, seed: int = 0) -> solver.AssignmentResult:
     """Store the solver's pairs (replacing solver pairs without a started review)."""
     result = preview_assignment(call, seed)
+    if call.phase() == "closed":
+        seal_once(call, "closed")
     keep = set()
     for assignment in db.session.scalars(select(Assignment).where(Assignment.call_id == call.id)):
         if assignment.source == "solver" and not assignment.reviews:
@@ -446,6 +449,7 @@ def confirm_assignment(actor: User | str, call: Call, seed: int = 0) -> solver.A
         },
         call_id=call.id,
     )
+    seal(call, "assignments_confirmed")
     return result
 
 

@@ -1,0 +1,1309 @@
+"""A call's public log: its JSON Lines format and an offline verifier.
+
+The public log of a call is what anyone may download and check without the platform: a
+header, the call's entries projected from the private audit log (reviewers under per-call
+pseudonyms, applications under their references), and the signed tree heads of its
+milestones. The file is UTF-8 with one canonical JSON object per line:
+
+1. ``{"kind":"header","format":"grants-public-log/1","call_id":…,"title":…,
+   "public_key":<64 hex>,"key_id":…,"generated_at":…}``;
+2. the entries in index order, ``{"kind":"entry","index":…,"time":…,"action":…,
+   "subject":…,"actor":…,"data":{…},"source":<64 hex>,"prev":<64 hex>,"hash":<64 hex>}``,
+   where the *body* is the fields ``index``, ``time``, ``action``, ``subject``, ``actor``,
+   ``data`` and ``source``, and ``hash = SHA-256(bytes(prev) || canonical_json(body))`` with
+   ``prev`` the previous entry's hash (64 zeros for entry 0);
+3. tree head lines anywhere after the entries they cover, ``{"kind":"tree_head",
+   "tree_size":…,"root":…,"timestamp":…,"milestone":…,"call_id":…,"signature":…,
+   "key_id":…}``, signed as in :mod:`grants.domain.merkle`; the leaf of an entry is the UTF-8
+   canonical JSON of its body plus ``hash``.
+
+:func:`verify` checks the chain, the tree heads and their signatures and then, the point of
+it all, recomputes every ranking run from the review scores in the log, replays every lottery
+and checks the published results against the approved decisions. It says in plain words what
+holds and the first thing that does not. Everything here is pure: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from grants.domain import merkle
+from grants.domain import ranking as rk
+from grants.domain.audit_chain import GENESIS_HASH, canonical_json
+
+FORMAT = "grants-public-log/1"
+BODY_FIELDS = ("index", "time", "action", "subject", "actor", "data", "source")
+HEADER_FIELDS = ("format", "call_id", "title", "public_key", "key_id", "generated_at")
+HEAD_FIELDS = ("tree_size", "root", "timestamp", "milestone", "call_id", "signature", "key_id")
+RUN_OPTIONS = ("draws", "burn_in", "min_reviews")
+# A hostile file must not make the verifier work for ever: bounds far beyond real calls.
+MAX_SWEEPS = 100_000
+MAX_DIGITS = 60
+MAX_MAGNITUDE = 40
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_DIGITS = re.compile(r"[0-9]+")
+
+
+# --- hashing and building ------------------------------------------------------------------
+
+
+def entry_body(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of an entry that its hash covers."""
+    return {name: entry[name] for name in BODY_FIELDS}
+
+
+def entry_hash(prev: str, body: Mapping[str, Any]) -> str:
+    """``SHA-256(bytes(prev) || canonical_json(body))`` as 64 lowercase hex digits.
+
+    ``body`` may be a whole entry: only the body fields are hashed.
+    """
+    digest = hashlib.sha256(bytes.fromhex(prev))
+    digest.update(canonical_json(entry_body(body)).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def leaf_data(entry: Mapping[str, Any]) -> bytes:
+    """The Merkle leaf of an entry: UTF-8 canonical JSON of its body plus its ``hash``."""
+    return canonical_json({**entry_body(entry), "hash": entry["hash"]}).encode("utf-8")
+
+
+def chain(bodies: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Entry lines for these bodies, in order: each with ``kind``, ``prev`` and ``hash``."""
+    prev = GENESIS_HASH
+    entries = []
+    for body in bodies:
+        fields = entry_body(body)
+        digest = entry_hash(prev, fields)
+        entries.append({"kind": "entry", **fields, "prev": prev, "hash": digest})
+        prev = digest
+    return entries
+
+
+def tree_root(entries: Sequence[Mapping[str, Any]], tree_size: int) -> str:
+    """The Merkle root, as hex, of the first ``tree_size`` entries."""
+    if not 0 <= tree_size <= len(entries):
+        raise ValueError(f"tree size {tree_size} is outside a log of {len(entries)} entries")
+    hashes = [merkle.leaf_hash(leaf_data(e)) for e in entries[:tree_size]]
+    return merkle.root_from_hashes(hashes).hex()
+
+
+def make_header(call_id: int, title: str, public_key: bytes, generated_at: str) -> dict[str, Any]:
+    """The header line of a call's public log, for the funder's raw Ed25519 public key."""
+    return {
+        "kind": "header",
+        "format": FORMAT,
+        "call_id": call_id,
+        "title": title,
+        "public_key": public_key.hex(),
+        "key_id": merkle.key_id(public_key),
+        "generated_at": generated_at,
+    }
+
+
+def sign_head(
+    entries: Sequence[Mapping[str, Any]],
+    tree_size: int,
+    *,
+    timestamp: str,
+    milestone: str,
+    call_id: int,
+    private_key: bytes,
+) -> dict[str, Any]:
+    """A signed tree head line over the first ``tree_size`` entries."""
+    head = merkle.TreeHead(tree_size, tree_root(entries, tree_size), timestamp, milestone, call_id)
+    return {
+        "kind": "tree_head",
+        "tree_size": head.tree_size,
+        "root": head.root,
+        "timestamp": head.timestamp,
+        "milestone": head.milestone,
+        "call_id": head.call_id,
+        "signature": merkle.sign_tree_head(head, private_key),
+        "key_id": merkle.key_id(merkle.public_key(private_key)),
+    }
+
+
+def ranking_run_data(
+    run: int,
+    applications: Sequence[rk.ApplicationScores],
+    criteria: Sequence[rk.CriterionSpec],
+    scale: rk.Scale,
+    budget: Decimal,
+    result: rk.RankingResult,
+    *,
+    compare: Sequence[str] = rk.METHODS,
+    draws: int | None = None,
+    burn_in: int | None = None,
+    min_reviews: int | None = None,
+) -> dict[str, Any]:
+    """The ``data`` of a ``ranking.run`` entry for a run computed by :func:`ranking.rank`.
+
+    ``compare``, ``draws``, ``burn_in`` and ``min_reviews`` must be what was passed to
+    ``rank``; the last three are logged only when given (``rank``'s defaults otherwise).
+    """
+    parameters: dict[str, Any] = {"budget": str(budget), "compare": list(compare)}
+    for name, value in (("draws", draws), ("burn_in", burn_in), ("min_reviews", min_reviews)):
+        if value is not None:
+            parameters[name] = value
+    return {
+        "run": run,
+        "method": result.method,
+        "seed": str(result.seed),
+        "inputs_hash": result.inputs_hash,
+        "parameters": parameters,
+        "inputs": {
+            "applications": [
+                {
+                    "key": a.key,
+                    "reviews": {
+                        r: {c: str(s) for c, s in scores.items()} for r, scores in a.reviews.items()
+                    },
+                    "consensus": None
+                    if a.consensus is None
+                    else {c: str(s) for c, s in a.consensus.items()},
+                    "multiplier": str(a.multiplier),
+                    "equity_index": str(a.equity_index),
+                    "countries": a.countries,
+                    "requested": str(a.requested),
+                    "amount": None if a.amount is None else str(a.amount),
+                }
+                for a in applications
+            ],
+            "criteria": [
+                {
+                    "key": c.key,
+                    "weight": str(c.weight),
+                    "threshold": None if c.threshold is None else str(c.threshold),
+                }
+                for c in criteria
+            ],
+            "scale": {
+                "minimum": str(scale.minimum),
+                "maximum": str(scale.maximum),
+                "step": str(scale.step),
+            },
+        },
+        "ranking": [
+            {"key": a.key, "rank": a.rank, "passes": a.passes_thresholds, "funded": a.funded}
+            for a in result.applications
+        ],
+        "funded": list(result.funded),
+        "line": result.line,
+        "lottery_group": list(result.lottery_group),
+        "lottery_places": result.lottery_places,
+    }
+
+
+# --- the file ------------------------------------------------------------------------------
+
+
+@dataclass
+class PublicLog:
+    """A parsed public log: the header, the entries in file order, the tree heads in file
+    order. Each is the line's JSON object as it stands, ``kind`` included."""
+
+    header: dict[str, Any]
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    heads: list[dict[str, Any]] = field(default_factory=list)
+
+
+def dumps(
+    header: Mapping[str, Any],
+    entries: Sequence[Mapping[str, Any]],
+    heads: Sequence[Mapping[str, Any]],
+) -> str:
+    """The JSON Lines text: the header, then the entries, each tree head right after the
+    last entry it covers (heads keep their order)."""
+    lines = [canonical_json({**header, "kind": "header"})]
+    written = 0
+    for head in heads:
+        size = head.get("tree_size")
+        upto = size if isinstance(size, int) and not isinstance(size, bool) else len(entries)
+        while written < min(upto, len(entries)):
+            lines.append(canonical_json({**entries[written], "kind": "entry"}))
+            written += 1
+        lines.append(canonical_json({**head, "kind": "tree_head"}))
+    lines.extend(canonical_json({**e, "kind": "entry"}) for e in entries[written:])
+    return "".join(line + "\n" for line in lines)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_hex64(value: object) -> bool:
+    return isinstance(value, str) and _HEX64.fullmatch(value) is not None
+
+
+def _shape_problem(obj: Mapping[str, Any]) -> str | None:
+    """What is wrong with the fields of one line, or None."""
+    kind = obj.get("kind")
+    if kind == "header":
+        names: tuple[str, ...] = HEADER_FIELDS
+    elif kind == "entry":
+        names = (*BODY_FIELDS, "prev", "hash")
+    elif kind == "tree_head":
+        names = HEAD_FIELDS
+    else:
+        return f"unknown kind {kind!r} (expected header, entry or tree_head)"
+    for name in names:
+        if name not in obj:
+            return f"the {kind} has no field {name!r}"
+    ints = {"header": ("call_id",), "entry": ("index",), "tree_head": ("tree_size",)}[kind]
+    hexes = {"header": ("public_key",), "entry": ("source", "prev", "hash"), "tree_head": ()}[kind]
+    for name in names:
+        value = obj[name]
+        if name in ints:
+            if not _is_int(value) or value < 0:
+                return f"the {kind}'s {name!r} must be a whole number, 0 or more"
+        elif name in hexes:
+            if not _is_hex64(value):
+                return f"the {kind}'s {name!r} must be 64 lowercase hex digits"
+        elif name == "data":
+            if not isinstance(value, dict):
+                return "the entry's 'data' must be an object"
+        elif name == "call_id":  # of a tree head
+            if value is not None and not _is_int(value):
+                return "the tree_head's 'call_id' must be a whole number or null"
+        elif not isinstance(value, str):
+            return f"the {kind}'s {name!r} must be a string"
+    return None
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"the key {key!r} appears twice in one object")
+        result[key] = value
+    return result
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed")
+
+
+def loads(text: str) -> PublicLog:
+    """Parse a public log; ValueError naming the line for malformed JSON or missing fields.
+
+    Only the shape is checked here; whether the log holds is for :func:`verify`.
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    header: dict[str, Any] | None = None
+    log = PublicLog(header={})
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        except RecursionError:
+            raise ValueError(f"line {number}: nested too deeply") from None
+        except ValueError as exc:
+            raise ValueError(f"line {number}: not valid JSON ({exc})") from None
+        if not isinstance(obj, dict):
+            raise ValueError(f"line {number}: not a JSON object")
+        problem = _shape_problem(obj)
+        if problem is not None:
+            raise ValueError(f"line {number}: {problem}")
+        if header is None:
+            if obj["kind"] != "header":
+                raise ValueError(f"line {number}: the first line must be the header")
+            header = obj
+            log.header = obj
+        elif obj["kind"] == "header":
+            raise ValueError(f"line {number}: a second header")
+        elif obj["kind"] == "entry":
+            log.entries.append(obj)
+        else:
+            log.heads.append(obj)
+    if header is None:
+        raise ValueError("line 1: the file is empty; a public log starts with its header")
+    return log
+
+
+# --- the report ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One check: whether it holds, a short code, and what it means in plain words."""
+
+    ok: bool
+    code: str
+    message: str
+
+
+@dataclass
+class Report:
+    """The findings of :func:`verify`, in the order they were checked."""
+
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every check holds."""
+        return bool(self.findings) and all(f.ok for f in self.findings)
+
+    @property
+    def first_failure(self) -> Finding | None:
+        """The first check that does not hold, if any."""
+        return next((f for f in self.findings if not f.ok), None)
+
+    def summary(self) -> str:
+        """One closing sentence."""
+        total = len(self.findings)
+        first = self.first_failure
+        if first is None:
+            return f"The public log holds: all {total} checks passed."
+        failed = sum(not f.ok for f in self.findings)
+        return (
+            f"The public log does NOT hold: {failed} of {total} checks failed. "
+            f"The first problem: {first.message}"
+        )
+
+
+# --- reading entry data --------------------------------------------------------------------
+
+
+class _Unreadable(Exception):
+    """A field of an entry's data is missing or of the wrong type."""
+
+
+def _field(data: Mapping[str, Any], name: str) -> Any:
+    if name not in data:
+        raise _Unreadable(f"it has no {name!r}")
+    return data[name]
+
+
+def _str(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise _Unreadable(f"{what} must be a string")
+    return value
+
+
+def _int(value: Any, what: str) -> int:
+    if not _is_int(value):
+        raise _Unreadable(f"{what} must be a whole number")
+    result: int = value
+    return result
+
+
+def _obj(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _Unreadable(f"{what} must be an object")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise _Unreadable(f"{what} must be a list")
+    return value
+
+
+def _keys(value: Any, what: str) -> list[str]:
+    return [_str(v, what) for v in _list(value, what)]
+
+
+def _dec(value: Any, what: str) -> Decimal:
+    if not isinstance(value, str):
+        raise _Unreadable(f"{what} must be a decimal number written as a string")
+    try:
+        result = Decimal(value)
+    except InvalidOperation:
+        raise _Unreadable(f"{what} ({value!r}) is not a number") from None
+    if not result.is_finite():
+        raise _Unreadable(f"{what} ({value!r}) is not a finite number")
+    if result and not -MAX_MAGNITUDE <= result.adjusted() <= MAX_MAGNITUDE:
+        raise _Unreadable(f"{what} ({value!r}) is out of range")
+    if len(result.as_tuple().digits) > MAX_DIGITS:
+        raise _Unreadable(f"{what} ({value!r}) has too many digits")
+    return result
+
+
+def _scores(value: Any, what: str) -> dict[str, Decimal]:
+    return {_str(c, what): _dec(s, f"{what} {c}") for c, s in _obj(value, what).items()}
+
+
+def _seed(value: Any, what: str) -> int:
+    text = _str(value, what)
+    if not _DIGITS.fullmatch(text) or len(text) > MAX_DIGITS:
+        raise _Unreadable(f"{what} must be decimal digits (at most {MAX_DIGITS})")
+    return int(text)
+
+
+@dataclass(frozen=True)
+class _RankRow:
+    rank: int
+    passes: bool
+    funded: bool
+
+
+@dataclass
+class _Run:
+    """What a ``ranking.run`` entry says."""
+
+    number: int
+    index: int
+    method: str
+    seed: int
+    inputs_hash: str
+    budget: Decimal
+    compare: list[str]
+    options: dict[str, int]
+    items: list[rk.ApplicationScores]
+    criteria: list[rk.CriterionSpec]
+    scale: rk.Scale
+    ranking: dict[str, _RankRow]
+    funded: list[str]
+    line: int
+    group: list[str]
+    places: int
+
+    @property
+    def amounts(self) -> dict[str, Decimal]:
+        return {a.key: a.funding_amount for a in self.items}
+
+
+def _parse_run(index: int, data: Mapping[str, Any]) -> _Run:
+    parameters = _obj(_field(data, "parameters"), "parameters")
+    inputs = _obj(_field(data, "inputs"), "inputs")
+    items = []
+    for raw in _list(_field(inputs, "applications"), "inputs.applications"):
+        a = _obj(raw, "an input application")
+        key = _str(_field(a, "key"), "an application key")
+        what = f"the inputs of {key}"
+        reviews = {
+            _str(r, f"{what}: a reviewer"): _scores(s, f"{what}: the scores of {r}")
+            for r, s in _obj(_field(a, "reviews"), f"{what}: reviews").items()
+        }
+        consensus_raw = _field(a, "consensus")
+        amount_raw = a.get("amount")
+        try:
+            items.append(
+                rk.ApplicationScores(
+                    key=key,
+                    reviews=reviews,
+                    consensus=None
+                    if consensus_raw is None
+                    else _scores(consensus_raw, f"{what}: consensus"),
+                    multiplier=_dec(_field(a, "multiplier"), f"{what}: multiplier"),
+                    equity_index=_dec(_field(a, "equity_index"), f"{what}: equity index"),
+                    countries=_int(_field(a, "countries"), f"{what}: countries"),
+                    requested=_dec(_field(a, "requested"), f"{what}: requested"),
+                    amount=None if amount_raw is None else _dec(amount_raw, f"{what}: amount"),
+                )
+            )
+        except ValueError as exc:
+            raise _Unreadable(str(exc)) from None
+    criteria = []
+    for raw in _list(_field(inputs, "criteria"), "inputs.criteria"):
+        c = _obj(raw, "a criterion")
+        key = _str(_field(c, "key"), "a criterion key")
+        threshold = _field(c, "threshold")
+        try:
+            criteria.append(
+                rk.CriterionSpec(
+                    key=key,
+                    weight=_dec(_field(c, "weight"), f"the weight of {key}"),
+                    threshold=None
+                    if threshold is None
+                    else _dec(threshold, f"the threshold of {key}"),
+                )
+            )
+        except ValueError as exc:
+            raise _Unreadable(str(exc)) from None
+    s = _obj(_field(inputs, "scale"), "inputs.scale")
+    try:
+        scale = rk.Scale(
+            minimum=_dec(_field(s, "minimum"), "the scale minimum"),
+            maximum=_dec(_field(s, "maximum"), "the scale maximum"),
+            step=_dec(_field(s, "step"), "the scale step"),
+        )
+    except ValueError as exc:
+        raise _Unreadable(str(exc)) from None
+    ranking: dict[str, _RankRow] = {}
+    for raw in _list(_field(data, "ranking"), "ranking"):
+        row = _obj(raw, "a ranking row")
+        key = _str(_field(row, "key"), "a ranking key")
+        if key in ranking:
+            raise _Unreadable(f"{key} appears twice in the ranking")
+        passes, funded = _field(row, "passes"), _field(row, "funded")
+        if not isinstance(passes, bool) or not isinstance(funded, bool):
+            raise _Unreadable(f"the ranking row of {key} needs true/false for passes and funded")
+        ranking[key] = _RankRow(_int(_field(row, "rank"), f"the rank of {key}"), passes, funded)
+    options = {
+        name: _int(parameters[name], f"parameters.{name}")
+        for name in RUN_OPTIONS
+        if name in parameters
+    }
+    if options.get("draws", 0) + options.get("burn_in", 0) > MAX_SWEEPS:
+        raise _Unreadable(f"draws and burn_in add up to more than {MAX_SWEEPS}")
+    inputs_hash = _str(_field(data, "inputs_hash"), "inputs_hash")
+    return _Run(
+        number=_int(_field(data, "run"), "run"),
+        index=index,
+        method=_str(_field(data, "method"), "method"),
+        seed=_seed(_field(data, "seed"), "seed"),
+        inputs_hash=inputs_hash,
+        budget=_dec(_field(parameters, "budget"), "the budget"),
+        compare=_keys(parameters.get("compare", list(rk.METHODS)), "parameters.compare"),
+        options=options,
+        items=items,
+        criteria=criteria,
+        scale=scale,
+        ranking=ranking,
+        funded=_keys(_field(data, "funded"), "funded"),
+        line=_int(_field(data, "line"), "line"),
+        group=_keys(_field(data, "lottery_group"), "lottery_group"),
+        places=_int(_field(data, "lottery_places"), "lottery_places"),
+    )
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _entries(count: int) -> str:
+    return "1 entry" if count == 1 else f"{count} entries"
+
+
+def _names(keys: Sequence[str]) -> str:
+    return ", ".join(keys) if keys else "none"
+
+
+def _first_difference(logged: Mapping[str, Decimal], used: Mapping[str, Decimal]) -> str | None:
+    """The first criterion whose score differs, in words, or None when all agree."""
+    for c in sorted(set(logged) | set(used)):
+        if c not in used:
+            return f"{c}: logged {logged[c]}, not used"
+        if c not in logged:
+            return f"{c}: used {used[c]}, not logged"
+        if logged[c] != used[c]:
+            return f"{c}: logged {logged[c]}, used {used[c]}"
+    return None
+
+
+# --- the verifier --------------------------------------------------------------------------
+
+
+@dataclass
+class _Commit:
+    index: int
+    method: str
+    commitment: str
+    used: bool = False
+
+
+@dataclass
+class _LotteryCommit:
+    index: int
+    commitment: str
+    group: list[str]
+    places: int
+
+
+@dataclass
+class _State:
+    """What the log says so far, walking it from the start."""
+
+    # application -> reviewer -> (scores, entry index)
+    reviews: dict[str, dict[str, tuple[dict[str, Decimal], int]]] = field(default_factory=dict)
+    conflicts: dict[tuple[str, str], int] = field(default_factory=dict)
+    consensus: dict[str, tuple[dict[str, Decimal], int]] = field(default_factory=dict)
+    withdrawn: dict[str, int] = field(default_factory=dict)
+    seed_commits: list[_Commit] = field(default_factory=list)
+    runs: dict[int, _Run] = field(default_factory=dict)
+    lottery_commits: dict[int, list[_LotteryCommit]] = field(default_factory=dict)
+    drawn: dict[int, tuple[int, list[str]]] = field(default_factory=dict)
+    decisions: dict[str, tuple[str, Decimal, int]] = field(default_factory=dict)
+
+
+class _Verifier:
+    def __init__(self, log: PublicLog, trusted_key: bytes | None) -> None:
+        self.log = log
+        self.trusted_key = trusted_key
+        self.report = Report()
+        self.key = b""
+
+    def add(self, ok: bool, code: str, message: str) -> None:
+        self.report.findings.append(Finding(ok, code, message))
+
+    def run(self) -> Report:
+        if not self.check_format():
+            return self.report
+        self.check_chain()
+        self.check_heads()
+        self.check_key()
+        self.check_content()
+        return self.report
+
+    # -- header and format --
+
+    def check_format(self) -> bool:
+        log = self.log
+        lines = [("the header", log.header, "header")]
+        lines += [(f"entry line {i + 1}", e, "entry") for i, e in enumerate(log.entries)]
+        lines += [(f"tree head {i + 1}", h, "tree_head") for i, h in enumerate(log.heads)]
+        for where, obj, kind in lines:
+            problem = _shape_problem({**obj, "kind": kind})
+            if problem is not None:
+                self.add(False, "format", f"The file is malformed: in {where}, {problem}.")
+                return False
+        header = log.header
+        if header["format"] != FORMAT:
+            self.add(
+                False,
+                "format",
+                f"The file is in the format {header['format']!r}; this verifier reads {FORMAT}.",
+            )
+            return False
+        self.key = bytes.fromhex(header["public_key"])
+        expected_id = merkle.key_id(self.key)
+        if header["key_id"] != expected_id:
+            self.add(
+                False,
+                "format",
+                f"The header names the key id {header['key_id']}, but its public key has the "
+                f"key id {expected_id}: the header has been altered.",
+            )
+            return True
+        self.add(
+            True,
+            "format",
+            f"The file is a public log ({FORMAT}) of call {header['call_id']}, "
+            f"“{header['title']}”, generated at {header['generated_at']}: "
+            f"{_entries(len(log.entries))} and {len(log.heads)} signed tree "
+            f"head{'' if len(log.heads) == 1 else 's'}.",
+        )
+        return True
+
+    # -- the hash chain --
+
+    def check_chain(self) -> None:
+        prev = GENESIS_HASH
+        entries = self.log.entries
+        for position, entry in enumerate(entries):
+            problem = None
+            if entry["index"] != position:
+                problem = (
+                    f"The chain breaks at entry {position}: the entry in its place is numbered "
+                    f"{entry['index']}, so entries have been removed, inserted or reordered."
+                )
+            elif entry["prev"] != prev:
+                problem = (
+                    f"The chain breaks at entry {position}: it does not link to the entry "
+                    "before it, so an earlier entry has been removed, inserted or replaced."
+                )
+            elif entry_hash(prev, entry) != entry["hash"]:
+                problem = f"Entry {position} has been altered: its hash does not match its content."
+            if problem is not None:
+                if position:
+                    held = (
+                        "Entry 0 is"
+                        if position == 1
+                        else f"The first {position} entries (0 to {position - 1}) are"
+                    )
+                    self.add(True, "chain", f"{held} intact in the chain.")
+                self.add(False, "chain", problem)
+                return
+            prev = entry["hash"]
+        self.add(
+            True,
+            "chain",
+            f"The chain of {_entries(len(entries))} is intact: each entry matches its hash and "
+            "links to the one before.",
+        )
+
+    # -- signed tree heads --
+
+    def check_heads(self) -> None:
+        entries = self.log.entries
+        leaves: list[bytes] | None = None
+        roots: dict[int, str] = {}
+        previous_size: int | None = None
+        call_id = self.log.header["call_id"]
+        key_id = self.log.header["key_id"]
+        for number, head in enumerate(self.log.heads, start=1):
+            size = head["tree_size"]
+            name = f"Tree head {number} (milestone '{head['milestone']}', {_entries(size)})"
+            problem = None
+            try:
+                tree_head = merkle.TreeHead(
+                    size, head["root"], head["timestamp"], head["milestone"], head["call_id"]
+                )
+            except ValueError as exc:
+                self.add(False, "tree_head", f"{name} is malformed: {exc}.")
+                previous_size = size
+                continue
+            if head["key_id"] != key_id:
+                problem = (
+                    f"{name} names the key {head['key_id']}, not the funder's key {key_id} "
+                    "of this file."
+                )
+            elif not merkle.verify_tree_head(tree_head, head["signature"], self.key):
+                problem = (
+                    f"{name} has a signature that does not verify with the funder's key: the "
+                    "head has been altered or was signed with another key."
+                )
+            elif head["call_id"] != call_id:
+                problem = f"{name} belongs to call {head['call_id']}, not to call {call_id}."
+            elif size > len(entries):
+                problem = (
+                    f"{name} covers {_entries(size)}, but the file holds only {len(entries)}: "
+                    "entries it vouched for are missing."
+                )
+            else:
+                if size not in roots:
+                    if leaves is None:
+                        leaves = [merkle.leaf_hash(leaf_data(e)) for e in entries]
+                    roots[size] = merkle.root_from_hashes(leaves[:size]).hex()
+                if roots[size] != head["root"]:
+                    span = f"entries 0 to {size - 1}" if size > 1 else _entries(size)
+                    problem = (
+                        f"{name} does not match the entries: the root of {span} differs from "
+                        "the signed root, so entries it covers have been changed, removed or "
+                        "reordered."
+                    )
+                elif previous_size is not None and size < previous_size:
+                    problem = (
+                        f"{name} covers fewer entries than the tree head before it "
+                        f"({previous_size}): the log went backwards."
+                    )
+            previous_size = size
+            if problem is None:
+                self.add(
+                    True,
+                    "tree_head",
+                    f"{name} is signed by the funder's key and its root matches the entries.",
+                )
+            else:
+                self.add(False, "tree_head", problem)
+        covered = max((h["tree_size"] for h in self.log.heads), default=0)
+        if entries and not self.log.heads:
+            self.add(
+                False,
+                "tree_head",
+                "The file holds no signed tree head: nothing in it is vouched for by the "
+                "funder's key.",
+            )
+        elif covered < len(entries):
+            last = len(entries) - 1
+            span = f"Entry {last} comes" if covered == last else f"Entries {covered} to {last} come"
+            them = "it" if covered == last else "them"
+            self.add(
+                True,
+                "tree_head",
+                f"{span} after the last signed tree head: the chain links {them}, but the "
+                f"funder's key does not vouch for {them} yet.",
+            )
+
+    # -- the funder's key --
+
+    def check_key(self) -> None:
+        key_id = self.log.header["key_id"]
+        if self.trusted_key is None:
+            self.add(
+                True,
+                "key",
+                f"The funder's public key (key id {key_id}) was taken from the file itself; "
+                f"compare it with the key the funder publishes on its site: "
+                f"{self.key.hex()}.",
+            )
+        elif self.trusted_key != self.key:
+            try:
+                trusted_id = merkle.key_id(self.trusted_key)
+            except ValueError:
+                trusted_id = "(not a valid Ed25519 public key)"
+            self.add(
+                False,
+                "key",
+                f"The file is signed with the key {key_id}, not with the funder's key you gave "
+                f"({trusted_id}): its tree heads do not come from the funder.",
+            )
+        else:
+            self.add(
+                True,
+                "key",
+                f"The file's key (key id {key_id}) is the funder's key you gave.",
+            )
+
+    # -- the content: ranking runs, lotteries, results --
+
+    def check_content(self) -> None:
+        state = _State()
+        data_findings: list[Finding] = []
+        run_findings: list[Finding] = []
+        lottery_findings: list[Finding] = []
+        result_findings: list[Finding] = []
+        for entry in self.log.entries:
+            index, action, data = entry["index"], entry["action"], entry["data"]
+            try:
+                if action == "ranking.run":
+                    run_findings.extend(_check_run(index, data, state))
+                elif action == "lottery.drawn":
+                    lottery_findings.append(_check_draw(index, data, state))
+                elif action == "call.results_published":
+                    result_findings.extend(_check_results(index, data, state))
+                else:
+                    _track(index, action, data, state)
+            except _Unreadable as exc:
+                data_findings.append(
+                    Finding(False, "data", f"Entry {index} ({action}) cannot be read: {exc}.")
+                )
+            except (ValueError, ArithmeticError) as exc:
+                data_findings.append(
+                    Finding(False, "data", f"Entry {index} ({action}) cannot be checked: {exc}.")
+                )
+        self.report.findings.extend(data_findings)
+        if not state.runs and not run_findings:
+            self.add(True, "run", "The log holds no ranking run to recompute.")
+        self.report.findings.extend(run_findings + lottery_findings + result_findings)
+
+
+def _track(index: int, action: str, data: Mapping[str, Any], state: _State) -> None:
+    """Follow the entries that decide what a ranking run must use."""
+    if action == "review.submitted":
+        app = _str(_field(data, "application"), "application")
+        reviewer = _str(_field(data, "reviewer"), "reviewer")
+        _int(_field(data, "version"), "version")
+        scores = _scores(_field(data, "scores"), "scores")
+        if (app, reviewer) not in state.conflicts:
+            state.reviews.setdefault(app, {})[reviewer] = (scores, index)
+    elif action == "panel.conflict_recorded":
+        app = _str(_field(data, "application"), "application")
+        reviewer = _str(_field(data, "reviewer"), "reviewer")
+        state.conflicts.setdefault((app, reviewer), index)
+        state.reviews.get(app, {}).pop(reviewer, None)
+    elif action == "panel.assignment_removed":
+        app = _str(_field(data, "application"), "application")
+        reviewer = _str(_field(data, "reviewer"), "reviewer")
+        state.reviews.get(app, {}).pop(reviewer, None)
+    elif action == "panel.consensus_recorded":
+        app = _str(_field(data, "application"), "application")
+        state.consensus[app] = (_scores(_field(data, "scores"), "scores"), index)
+    elif action == "application.withdrawn":
+        app = _str(_field(data, "application"), "application")
+        state.withdrawn.setdefault(app, index)
+    elif action == "ranking.seed_committed":
+        commitment = _str(_field(data, "commitment"), "commitment")
+        method = _str(_field(data, "method"), "method")
+        state.seed_commits.append(_Commit(index, method, commitment))
+    elif action == "lottery.seed_committed":
+        run = _int(_field(data, "run"), "run")
+        state.lottery_commits.setdefault(run, []).append(
+            _LotteryCommit(
+                index,
+                _str(_field(data, "commitment"), "commitment"),
+                _keys(_field(data, "group"), "group"),
+                _int(_field(data, "places"), "places"),
+            )
+        )
+    elif action == "decision.approved":
+        app = _str(_field(data, "application"), "application")
+        outcome = _str(_field(data, "outcome"), "outcome")
+        state.decisions[app] = (outcome, _dec(_field(data, "amount"), "amount"), index)
+
+
+def _check_run(index: int, data: Mapping[str, Any], state: _State) -> list[Finding]:
+    try:
+        run = _parse_run(index, data)
+    except _Unreadable as exc:
+        return [Finding(False, "run", f"The ranking run in entry {index} cannot be read: {exc}.")]
+    name = f"Ranking run {run.number} (entry {index})"
+    if run.number in state.runs:
+        return [
+            Finding(
+                False,
+                "run",
+                f"{name} repeats the number of the ranking run in entry "
+                f"{state.runs[run.number].index}.",
+            )
+        ]
+    state.runs[run.number] = run
+    return [
+        _check_run_seed(name, run, state),
+        _check_run_inputs(name, run, state),
+        *_check_run_result(name, run),
+    ]
+
+
+def _check_run_seed(name: str, run: _Run, state: _State) -> Finding:
+    commitment = rk.seed_commitment(run.seed)
+    unused = [c for c in state.seed_commits if not c.used]
+    match = next((c for c in unused if c.commitment == commitment), None)
+    if match is None:
+        if unused:
+            return Finding(
+                False,
+                "run.seed",
+                f"{name}: its seed does not match the commitment logged in entry "
+                f"{unused[-1].index}: the seed was changed after it was committed.",
+            )
+        return Finding(
+            False, "run.seed", f"{name}: no commitment to its seed was logged before the run."
+        )
+    match.used = True
+    if match.method != run.method:
+        return Finding(
+            False,
+            "run.seed",
+            f"{name}: the seed committed in entry {match.index} was for the method "
+            f"{match.method}, but the run used {run.method}.",
+        )
+    return Finding(
+        True,
+        "run.seed",
+        f"{name}: its seed was committed in entry {match.index}, before the run (the SHA-256 "
+        "of the seed matches).",
+    )
+
+
+def _check_run_inputs(name: str, run: _Run, state: _State) -> Finding:
+    """The reviews and consensus scores the run used are those the log holds before it."""
+    used_keys = {a.key for a in run.items}
+    reviews = 0
+    consensus = 0
+    for a in sorted(run.items, key=lambda item: item.key):
+        if a.key in state.withdrawn:
+            return Finding(
+                False,
+                "run.inputs",
+                f"{name}: {a.key} was withdrawn in entry {state.withdrawn[a.key]}, but the run "
+                "ranked it.",
+            )
+        logged = state.reviews.get(a.key, {})
+        for reviewer in sorted(a.reviews):
+            conflict = state.conflicts.get((a.key, reviewer))
+            if conflict is not None:
+                return Finding(
+                    False,
+                    "run.inputs",
+                    f"{name}: the run used scores by {reviewer} for {a.key}, although a "
+                    f"conflict of interest between them was recorded in entry {conflict}.",
+                )
+            if reviewer not in logged:
+                return Finding(
+                    False,
+                    "run.inputs",
+                    f"{name}: the run used scores by {reviewer} for {a.key}, but no review of "
+                    f"{a.key} by {reviewer} counts in the log before the run.",
+                )
+            scores, at = logged[reviewer]
+            difference = _first_difference(scores, a.reviews[reviewer])
+            if difference is not None:
+                return Finding(
+                    False,
+                    "run.inputs",
+                    f"{name}: the review scores logged for {a.key} by {reviewer} (entry {at}) "
+                    f"differ from the scores the run used ({difference}).",
+                )
+            reviews += 1
+        left_out = sorted(set(logged) - set(a.reviews))
+        if left_out:
+            reviewer = left_out[0]
+            return Finding(
+                False,
+                "run.inputs",
+                f"{name}: the review of {a.key} by {reviewer} (entry {logged[reviewer][1]}) "
+                "counts, but the run left it out of its inputs.",
+            )
+        logged_consensus = state.consensus.get(a.key)
+        if a.consensus is not None and logged_consensus is None:
+            return Finding(
+                False,
+                "run.inputs",
+                f"{name}: the run used consensus scores for {a.key}, but the log holds no "
+                "consensus for it before the run.",
+            )
+        if logged_consensus is not None:
+            scores, at = logged_consensus
+            if a.consensus is None:
+                return Finding(
+                    False,
+                    "run.inputs",
+                    f"{name}: the consensus recorded for {a.key} (entry {at}) is missing from "
+                    "the run's inputs.",
+                )
+            difference = _first_difference(scores, a.consensus)
+            if difference is not None:
+                return Finding(
+                    False,
+                    "run.inputs",
+                    f"{name}: the consensus scores logged for {a.key} (entry {at}) differ "
+                    f"from those the run used ({difference}).",
+                )
+            consensus += 1
+    scored = {k for k, v in state.reviews.items() if v} | set(state.consensus)
+    left_out = sorted(scored - used_keys - set(state.withdrawn))
+    if left_out:
+        return Finding(
+            False,
+            "run.inputs",
+            f"{name}: the log holds review or consensus scores for {left_out[0]}, which was "
+            "not withdrawn, but the run left it out.",
+        )
+    return Finding(
+        True,
+        "run.inputs",
+        f"{name}: the {_count(reviews, 'review')} and {_count(consensus, 'consensus record')} "
+        f"it used for {_count(len(run.items), 'application')} are exactly those in the log "
+        "before it.",
+    )
+
+
+def _check_run_result(name: str, run: _Run) -> list[Finding]:
+    """Recompute the run from its inputs: the hash, then the ranking and the funding line."""
+    try:
+        result = rk.rank(
+            run.items,
+            run.criteria,
+            run.scale,
+            run.budget,
+            method=run.method,
+            seed=run.seed,
+            compare=run.compare,
+            **run.options,
+        )
+    except (ValueError, ArithmeticError) as exc:
+        return [Finding(False, "run.ranking", f"{name}: its inputs cannot be ranked: {exc}.")]
+    if result.inputs_hash != run.inputs_hash:
+        hash_finding = Finding(
+            False,
+            "run.inputs_hash",
+            f"{name}: its inputs hash to {result.inputs_hash}, not to the logged "
+            f"{run.inputs_hash}: the inputs or parameters were changed after the run.",
+        )
+    else:
+        hash_finding = Finding(
+            True, "run.inputs_hash", f"{name}: its inputs hash to the logged inputs hash."
+        )
+    return [hash_finding, _compare_ranking(name, run, result)]
+
+
+def _compare_ranking(name: str, run: _Run, result: rk.RankingResult) -> Finding:
+    def fail(message: str) -> Finding:
+        return Finding(False, "run.ranking", f"{name}: {message}")
+
+    recomputed = {a.key: a for a in result.applications}
+    unknown = sorted(set(run.ranking) - set(recomputed))
+    if unknown:
+        return fail(f"the logged ranking lists {unknown[0]}, which is not among the run's inputs.")
+    for a in result.applications:
+        row = run.ranking.get(a.key)
+        if row is None:
+            return fail(f"the logged ranking leaves out {a.key}, which the run ranked.")
+        if row.rank != a.rank:
+            return fail(
+                f"recomputing the ranking from its inputs puts {a.key} at rank {a.rank}, "
+                f"but the log says rank {row.rank}."
+            )
+        if row.passes != a.passes_thresholds:
+            said = "passes" if row.passes else "fails"
+            return fail(
+                f"the log says {a.key} {said} the thresholds, but recomputing says it does not."
+            )
+        if row.funded != a.funded:
+            said = "funded" if row.funded else "not funded"
+            return fail(
+                f"the log marks {a.key} as {said}, but recomputing the funding line says otherwise."
+            )
+    if sorted(run.funded) != sorted(result.funded):
+        return fail(
+            f"the logged funded applications ({_names(sorted(run.funded))}) differ from the "
+            f"recomputed ones ({_names(sorted(result.funded))})."
+        )
+    if run.line != result.line:
+        return fail(
+            f"the log puts the funding line after rank {run.line}, recomputing puts it after "
+            f"rank {result.line}."
+        )
+    if sorted(run.group) != sorted(result.lottery_group) or run.places != result.lottery_places:
+        return fail(
+            f"the logged lottery group ({_names(sorted(run.group))}, {run.places} places) "
+            f"differs from the recomputed one ({_names(sorted(result.lottery_group))}, "
+            f"{result.lottery_places} places)."
+        )
+    lottery = (
+        f", lottery group {_names(list(result.lottery_group))} for "
+        f"{_count(result.lottery_places, 'place')}"
+        if result.lottery_group
+        else ", no lottery"
+    )
+    return Finding(
+        True,
+        "run.ranking",
+        f"{name}: recomputing it (method {run.method}) from its inputs gives exactly the "
+        f"logged ranking of {_count(len(result.applications), 'application')}, funding line "
+        "after rank "
+        f"{result.line}, funded {_names(list(result.funded))}{lottery}.",
+    )
+
+
+def _check_draw(index: int, data: Mapping[str, Any], state: _State) -> Finding:
+    number = _int(_field(data, "run"), "run")
+    seed = _seed(_field(data, "seed"), "seed")
+    order = _keys(_field(data, "order"), "order")
+    funded = _keys(_field(data, "funded"), "funded")
+    name = f"The lottery of ranking run {number} (entry {index})"
+
+    def fail(message: str) -> Finding:
+        return Finding(False, "lottery", f"{name}: {message}")
+
+    earlier = state.drawn.get(number)
+    state.drawn.setdefault(number, (index, funded))
+    if earlier is not None:
+        return fail(f"the lots of this run were already drawn in entry {earlier[0]}.")
+    run = state.runs.get(number)
+    if run is None:
+        return fail("the log holds no such ranking run before it.")
+    commits = state.lottery_commits.get(number, [])
+    if not commits:
+        return fail("no seed was committed for it before the draw.")
+    if len(commits) > 1:
+        return fail(
+            "its seed was committed more than once (entries "
+            f"{', '.join(str(c.index) for c in commits)})."
+        )
+    commit = commits[0]
+    if rk.seed_commitment(seed) != commit.commitment:
+        return fail(
+            f"the revealed seed does not match the commitment logged in entry {commit.index}: "
+            "the seed was changed after it was committed."
+        )
+    if sorted(commit.group) != sorted(run.group) or commit.places != run.places:
+        return fail(
+            f"the group committed in entry {commit.index} ({_names(sorted(commit.group))}, "
+            f"{commit.places} places) is not the run's lottery group "
+            f"({_names(sorted(run.group))}, {run.places} places)."
+        )
+    try:
+        drawn = rk.draw_lottery(run.group, run.places, seed)
+    except ValueError as exc:
+        return fail(f"it cannot be replayed: {exc}.")
+    if order != list(drawn.order):
+        return fail(
+            f"the logged order ({_names(order)}) is not the order the seed gives "
+            f"({_names(list(drawn.order))})."
+        )
+    try:
+        settled = rk.settle_lottery(run.funded, run.group, run.amounts, run.budget, drawn.order)
+    except (ValueError, KeyError) as exc:
+        return fail(f"its funding cannot be settled from the run: {exc}.")
+    if sorted(funded) != sorted(settled.funded):
+        return fail(
+            f"the logged funded applications ({_names(sorted(funded))}) are not those the drawn "
+            f"order funds ({_names(sorted(settled.funded))})."
+        )
+    return Finding(
+        True,
+        "lottery",
+        f"{name}: the revealed seed matches the commitment in entry {commit.index}, replaying "
+        f"the draw gives the logged order ({_names(order)}), and it funds "
+        f"{_names(list(settled.funded))}.",
+    )
+
+
+def _check_results(index: int, data: Mapping[str, Any], state: _State) -> list[Finding]:
+    """The published results against the approved decisions (they must agree exactly) and
+    against the ranking run they name (where they differ, the difference is disclosed)."""
+    number = _int(_field(data, "run"), "run")
+    published = _keys(_field(data, "funded"), "funded")
+    awards = {
+        _str(k, "an award key"): _dec(v, f"the award of {k}")
+        for k, v in _obj(_field(data, "awards"), "awards").items()
+    }
+    name = f"The results published in entry {index}"
+
+    def fail(message: str) -> list[Finding]:
+        return [Finding(False, "results", f"{name}: {message}")]
+
+    run = state.runs.get(number)
+    if run is None:
+        return fail(f"they refer to ranking run {number}, which the log does not hold before.")
+    drawn = state.drawn.get(number)
+    if drawn is not None:
+        expected, source = drawn[1], f"ranking run {number} after its lottery"
+    elif run.group:
+        return fail(f"ranking run {number} has a lottery group, but its lots were never drawn.")
+    else:
+        expected, source = run.funded, f"ranking run {number}"
+    if len(set(published)) != len(published):
+        return fail("an application is listed as funded more than once.")
+    approved = {k: v for k, v in state.decisions.items() if v[0] == "funded"}
+    for key in sorted(set(published) - set(approved)):
+        return fail(f"{key} is published as funded, but no approved decision funds it.")
+    for key in sorted(set(approved) - set(published)):
+        return fail(
+            f"{key} is funded by the decision approved in entry {approved[key][2]}, but not "
+            "published as funded."
+        )
+    for key in sorted(awards):
+        decision = state.decisions.get(key)
+        if decision is None:
+            return fail(f"{key} is awarded {awards[key]}, but no approved decision funds it.")
+        outcome, amount, at = decision
+        if outcome != "funded":
+            return fail(
+                f"{key} is awarded {awards[key]}, but the decision approved in entry {at} is "
+                f"{outcome}."
+            )
+        if amount != awards[key]:
+            return fail(
+                f"{key} is awarded {awards[key]}, but the decision approved in entry {at} "
+                f"grants {amount}."
+            )
+    for key, (outcome, _amount, at) in sorted(state.decisions.items()):
+        if outcome == "funded" and key not in awards:
+            return fail(
+                f"the awards leave out {key}, funded by the decision approved in entry {at}."
+            )
+    findings = [
+        Finding(
+            True,
+            "results",
+            f"{name} match the approved decisions: {len(published)} funded, each of the "
+            f"{len(awards)} awards with the amount its decision grants.",
+        )
+    ]
+    gained = sorted(set(published) - set(expected))
+    lost = sorted(set(expected) - set(published))
+    if not gained and not lost:
+        findings.append(
+            Finding(True, "results.run", f"The funded applications are those of {source}.")
+        )
+    else:
+        parts = []
+        if gained:
+            parts.append(f"{_names(gained)} funded although {source} does not fund them")
+        if lost:
+            parts.append(f"{_names(lost)} funded by {source} but not by the decisions")
+        findings.append(
+            Finding(
+                True,
+                "results.run",
+                "The approved decisions depart from the ranking, openly: "
+                + "; ".join(parts)
+                + ". Each decision was proposed by one officer and approved by another.",
+            )
+        )
+    return findings
+
+
+def verify(log: PublicLog, *, trusted_key: bytes | None = None) -> Report:
+    """Check a public log offline and say what holds and the first thing that does not.
+
+    In order: the header and format; the hash chain (up to its first break); every tree
+    head (the funder's signature, its key id, its size, its root recomputed from the entries,
+    sizes never decreasing); the funder's key against ``trusted_key`` when given; then every
+    ranking run recomputed from the review scores in the log, every lottery replayed, and the
+    published results against the runs and the approved decisions.
+    """
+    return _Verifier(log, trusted_key).run()

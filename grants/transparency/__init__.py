@@ -1,0 +1,1 @@
+"""The public log of each call, its signed tree heads, pseudonyms and publication."""

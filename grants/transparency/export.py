@@ -1,0 +1,94 @@
+"""Open data of a published call: a 360Giving 1.4 package and a CSV (docs/audit.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from grants.applications.models import Application, Partner
+from grants.domain import opendata
+from grants.extensions import db
+from grants.transparency.results import Results
+from grants.urls import external_url
+
+
+def _org_id(organisation: Any) -> str | None:
+    if organisation.org_id_scheme and organisation.registration_id:
+        candidate = f"{organisation.org_id_scheme}-{organisation.registration_id}"
+        return candidate if opendata.valid_org_id(candidate) else None
+    return None
+
+
+def awards(results: Results) -> list[opendata.Award]:
+    """The funded projects of the results as 360Giving awards."""
+    call = results.call
+    policy = call.equity_policy()
+    funder = opendata.Funder(name=call.funder.name, org_id=None, country=call.funder.country)
+    award_date = (call.decisions_released_at or call.results_published_at).date()  # type: ignore[union-attr]
+    applications = {
+        a.reference: a
+        for a in db.session.scalars(
+            select(Application)
+            .options(selectinload(Application.partners).joinedload(Partner.organisation))
+            .where(
+                Application.call_id == call.id,
+                Application.reference.in_([p.reference for p in results.funded]),
+            )
+        )
+    }
+    items = []
+    for project in results.funded:
+        application = applications[project.reference]
+        partners = sorted(application.partners, key=lambda p: (not p.is_lead, p.position))
+        tiers = {p.id: policy.tier_of(p.organisation.country) for p in partners}
+        items.append(
+            opendata.Award(
+                reference=project.reference,
+                title=project.title or project.reference,
+                description=application.summary or project.title or project.reference,
+                currency=call.currency,
+                amount_awarded=project.amount,
+                amount_requested=project.requested,
+                award_date=award_date,
+                recipients=[
+                    opendata.Recipient(
+                        name=p.organisation.name,
+                        org_id=_org_id(p.organisation),
+                        country=p.organisation.country,
+                        role="lead" if p.is_lead else "partner",
+                        tier=None if tiers[p.id] is None else str(tiers[p.id]),
+                    )
+                    for p in partners
+                ],
+                artforms=[a for a in project.artforms if a in opendata.ARTFORM_TITLES],
+                call_title=call.text("title", call.default_language).text,
+                call_reference=call.reference_prefix,
+                funder=funder,
+                url=external_url("transparency.results", call_id=call.id),
+            )
+        )
+    return items
+
+
+def package(results: Results) -> dict[str, Any]:
+    """The 360Giving package of a call's awards."""
+    call = results.call
+    return opendata.package(
+        awards(results),
+        prefix=current_app.config["OPENDATA_PREFIX"],
+        publisher=opendata.Publisher(name=call.funder.name, website=call.funder.website),
+        publish_date=(call.results_published_at).date(),  # type: ignore[union-attr]
+        uri=external_url("transparency.awards_json", call_id=call.id),
+        license=current_app.config["OPENDATA_LICENSE"],
+        title=call.text("title", call.default_language).text,
+    )
+
+
+def csv_text(results: Results) -> str:
+    """The awards as CSV, every cell neutralised against formula injection."""
+    return opendata.to_csv(
+        opendata.csv_rows(awards(results), current_app.config["OPENDATA_PREFIX"]), bom=True
+    )

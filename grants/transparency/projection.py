@@ -1,0 +1,235 @@
+"""What of each audit entry goes into a call's public log: no personal data, reviewers as
+per-call pseudonyms, applications by reference (docs/audit.md lists every action)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+
+from grants.applications.models import Application
+from grants.audit.models import AuditEntry
+from grants.auth.models import User
+from grants.extensions import db
+from grants.transparency.keys import pseudonym
+
+Projection = Callable[[AuditEntry], dict[str, Any] | None]
+
+
+def application_key(application_id: int) -> str:
+    """An application's public key: its reference (drafts have none and are never public)."""
+    application = db.session.get(Application, application_id)
+    if application is None or not application.reference:
+        return f"application-{application_id}"
+    return application.reference
+
+
+def _call_id(entry: AuditEntry) -> int:
+    assert entry.call_id is not None
+    return entry.call_id
+
+
+def _as_is(*keys: str) -> Projection:
+    def project(entry: AuditEntry) -> dict[str, Any]:
+        if not keys:
+            return dict(entry.data)
+        return {k: entry.data[k] for k in keys if k in entry.data}
+
+    return project
+
+
+def _application_only(entry: AuditEntry) -> dict[str, Any]:
+    return {"application": application_key(int(entry.subject_id))}
+
+
+def _submitted(entry: AuditEntry) -> dict[str, Any]:
+    application = db.session.get(Application, int(entry.subject_id))
+    assert application is not None
+    return {
+        "application": application_key(application.id),
+        "partners": len(application.partners),
+        "countries": sorted({p.organisation.country for p in application.partners}),
+        "artforms": sorted(application.artforms or []),
+    }
+
+
+def _amount(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "application": application_key(int(entry.subject_id)),
+        "requested": entry.data.get("requested"),
+        "counted": entry.data.get("new"),
+    }
+
+
+def _pair(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "application": application_key(entry.data["application_id"]),
+        "reviewer": pseudonym(_call_id(entry), entry.data["reviewer_id"]),
+    }
+
+
+def _conflict(entry: AuditEntry) -> dict[str, Any]:
+    return {**_pair(entry), "source": entry.data["source"], "reason": entry.data["reason"]}
+
+
+def _joined(entry: AuditEntry) -> dict[str, Any] | None:
+    from grants.reviews.models import PanelMember
+
+    member = db.session.get(PanelMember, entry.data["member_id"])
+    if member is None or member.user_id is None:
+        return None
+    return {"reviewer": pseudonym(member.call_id, member.user_id)}
+
+
+def _review(entry: AuditEntry) -> dict[str, Any] | None:
+    from grants.reviews.models import Assignment
+
+    assignment = db.session.get(Assignment, entry.data["assignment_id"])
+    if assignment is None:
+        return None
+    return {
+        "application": application_key(assignment.application_id),
+        "reviewer": pseudonym(assignment.call_id, assignment.reviewer_id),
+        "version": entry.data["version"],
+        "scores": dict(entry.data.get("scores") or {}),
+    }
+
+
+def _consensus(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "application": application_key(entry.data["application_id"]),
+        "scores": dict(entry.data.get("new") or {}),
+    }
+
+
+def _run(entry: AuditEntry) -> dict[str, Any] | None:
+    from grants.decisions.models import RankingRun
+
+    run = db.session.get(RankingRun, entry.data["run_id"])
+    if run is None:
+        return None
+    inputs = {k: v for k, v in run.inputs.items() if k != "labels"}
+    return {
+        "run": run.id,
+        "method": run.method,
+        "seed": run.seed,
+        "commitment": run.seed_commitment,
+        "inputs_hash": run.inputs_hash,
+        "parameters": {"budget": run.parameters["budget"]},
+        "inputs": inputs,
+        "ranking": [
+            {"key": a["key"], "rank": a["rank"], "passes": a["passes"], "funded": a["funded"]}
+            for a in run.result["applications"]
+        ],
+        "funded": list(run.result["funded"]),
+        "line": run.result["line"],
+        "lottery_group": list(run.result["lottery_group"]),
+        "lottery_places": run.result["lottery_places"],
+    }
+
+
+def _lottery_committed(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "run": entry.data["run_id"],
+        "commitment": entry.data["commitment"],
+        "group": entry.data["group"],
+        "places": entry.data["places"],
+    }
+
+
+def _lottery_drawn(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "run": entry.data["run_id"],
+        "seed": entry.data["seed"],
+        "order": entry.data["order"],
+        "funded": entry.data["funded"],
+    }
+
+
+def _decision(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "application": application_key(int(entry.subject_id)),
+        "outcome": entry.data["outcome"],
+        "amount": entry.data["amount"],
+    }
+
+
+def _appeal_decided(entry: AuditEntry) -> dict[str, Any]:
+    return {"application": application_key(int(entry.subject_id)), "outcome": entry.data["outcome"]}
+
+
+PROJECTIONS: dict[str, Projection] = {
+    "call.published": _as_is(),
+    "call.updated": _as_is(),
+    "call.texts_updated": _as_is(),
+    "call.criterion_added": _as_is(),
+    "call.criterion_updated": _as_is(),
+    "call.criterion_removed": _as_is(),
+    "call.question_added": _as_is(),
+    "call.question_updated": _as_is(),
+    "call.question_removed": _as_is(),
+    "call.rate_set": _as_is(),
+    "call.rate_removed": _as_is(),
+    "call.equity_policy_changed": _as_is(),
+    "call.tier_override_set": _as_is(),
+    "call.tier_override_removed": _as_is(),
+    "application.submitted": _submitted,
+    "application.withdrawn": _application_only,
+    "application.amount_reduced": _amount,
+    "application.amount_restored": _amount,
+    "panel.reviewer_joined": _joined,
+    "panel.conflict_recorded": _conflict,
+    "panel.assignments_confirmed": _as_is("pairs", "created", "unmet", "solver", "seed"),
+    "panel.assignment_added": _pair,
+    "panel.assignment_removed": _pair,
+    "review.submitted": _review,
+    "panel.consensus_recorded": _consensus,
+    "ranking.seed_committed": _as_is("method", "commitment"),
+    "ranking.run": _run,
+    "lottery.seed_committed": _lottery_committed,
+    "lottery.drawn": _lottery_drawn,
+    "decision.approved": _decision,
+    "decisions.released": _as_is("decisions"),
+    "appeal.lodged": _application_only,
+    "appeal.decided": _appeal_decided,
+    "call.results_published": _as_is(),
+}
+
+
+def public_actor(entry: AuditEntry) -> str:
+    """Who acted, as the public may know it: a role, or a reviewer's pseudonym."""
+    if entry.actor_id is None:
+        return "system"
+    from grants.calls.models import Call, FunderOfficer
+    from grants.reviews.models import PanelMember
+
+    call_id = _call_id(entry)
+    on_panel = db.session.scalar(
+        select(PanelMember.id).where(
+            PanelMember.call_id == call_id, PanelMember.user_id == entry.actor_id
+        )
+    )
+    if on_panel is not None:
+        return pseudonym(call_id, entry.actor_id)
+    call = db.session.get(Call, call_id)
+    officer = call is not None and db.session.scalar(
+        select(FunderOfficer.id).where(
+            FunderOfficer.funder_id == call.funder_id, FunderOfficer.user_id == entry.actor_id
+        )
+    )
+    if officer:
+        return "officer"
+    user = db.session.get(User, entry.actor_id)
+    if user is not None and user.is_admin:
+        return "administrator"
+    return "applicant"
+
+
+def subject(entry: AuditEntry) -> str:
+    """The subject as the public may know it."""
+    if entry.subject_type == "applications":
+        return f"application:{application_key(int(entry.subject_id))}"
+    if entry.subject_type == "calls":
+        return f"call:{entry.subject_id}"
+    return entry.subject_type.removesuffix("s")

@@ -1,0 +1,235 @@
+"""What the public results page, the API and the open data show about a published call."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from grants.applications.models import Application, Partner
+from grants.calls.models import Call
+from grants.decisions.models import APPROVED, Decision, LotteryDraw, RankingRun
+from grants.decisions.operations import stored_inputs
+from grants.domain import ranking as rk
+from grants.domain.countries import region_of
+from grants.domain.equity import MobilityFlow, mobility_balance
+from grants.extensions import db
+from grants.reviews.models import Conflict, PanelMember, ReviewerProfile
+
+CENT = Decimal("0.01")
+ASIA, EUROPE = "142", "150"
+
+
+@dataclass(frozen=True)
+class FundedProject:
+    reference: str
+    title: str
+    partners: list[tuple[str, str]]  # (organisation name, country code), lead first
+    amount: Decimal
+    requested: Decimal
+    artforms: list[str]
+
+
+@dataclass(frozen=True)
+class RankedApplication:
+    key: str
+    name: str | None  # the title, or None when the call publishes unfunded ones by reference
+    rank: int
+    passes: bool
+    quality: Decimal
+    score: Decimal
+    outcome: str | None
+    criteria: dict[str, Decimal]
+
+
+@dataclass(frozen=True)
+class GroupFigures:
+    """Partners of one tier or region: how many applied, how many were funded, the money."""
+
+    key: Any
+    partners: int
+    funded: int
+    awarded: Decimal
+
+    @property
+    def success_rate(self) -> Decimal:
+        return Decimal(self.funded) / Decimal(self.partners) if self.partners else Decimal(0)
+
+
+@dataclass
+class Results:
+    call: Call
+    run: RankingRun
+    draw: LotteryDraw | None
+    funded: list[FundedProject]
+    ranked: list[RankedApplication]
+    total_awarded: Decimal
+    by_tier: list[GroupFigures]
+    by_region: list[GroupFigures]
+    mobility_index: Decimal | None
+    panel_size: int
+    panel_artforms: list[tuple[str, int]]
+    panel_languages: list[tuple[str, int]]
+    panel_regions: list[tuple[str, int]]
+    named_reviewers: list[str]
+    conflicts: dict[str, int] = field(default_factory=dict)
+
+
+def _share(partner: Partner) -> Decimal:
+    return partner.grant_requested * partner.rate
+
+
+def results_for(call: Call) -> Results | None:
+    """The published results, or None while the call's results are not published."""
+    if call.results_published_at is None:
+        return None
+    decisions = {
+        d.application_id: d
+        for d in db.session.scalars(
+            select(Decision).where(Decision.call_id == call.id, Decision.status == APPROVED)
+        )
+    }
+    run_id = max((d.run_id for d in decisions.values() if d.run_id is not None), default=None)
+    run = db.session.scalar(
+        select(RankingRun).options(joinedload(RankingRun.draw)).where(RankingRun.id == run_id)
+    )
+    if run is None:
+        return None
+    applications = db.session.scalars(
+        select(Application)
+        .options(
+            selectinload(Application.partners).joinedload(Partner.organisation),
+            selectinload(Application.flows),
+        )
+        .where(Application.call_id == call.id, Application.status == "submitted")
+        .order_by(Application.reference)
+    ).all()
+    by_reference = {a.reference: a for a in applications}
+    outcome = {a.reference: decisions[a.id].outcome for a in applications if a.id in decisions}
+
+    funded = []
+    for application in applications:
+        decision = decisions.get(application.id)
+        if decision is None or decision.outcome != "funded":
+            continue
+        partners = sorted(application.partners, key=lambda p: (not p.is_lead, p.position))
+        funded.append(
+            FundedProject(
+                reference=application.reference or "",
+                title=application.title,
+                partners=[(p.organisation.name, p.organisation.country) for p in partners],
+                amount=decision.amount,
+                requested=sum((_share(p) for p in partners), Decimal(0)).quantize(CENT),
+                artforms=list(application.artforms or []),
+            )
+        )
+
+    items, criteria, _scale = stored_inputs(run)
+    scores = {item.key: rk.criterion_scores(item, criteria) for item in items}
+    ranked = []
+    for row in run.result["applications"]:
+        key = row["key"]
+        application = by_reference.get(key)
+        shown = application is not None and (
+            not call.results_pseudonymous or outcome.get(key) == "funded"
+        )
+        ranked.append(
+            RankedApplication(
+                key=key,
+                name=application.title if shown and application else None,
+                rank=row["rank"],
+                passes=row["passes"],
+                quality=Decimal(row["quality"]).quantize(Decimal("0.001")),
+                score=Decimal(row["score"]).quantize(Decimal("0.001")),
+                outcome=outcome.get(key),
+                criteria={
+                    c: (Decimal(v.numerator) / Decimal(v.denominator)).quantize(CENT)
+                    for c, v in scores.get(key, {}).items()
+                },
+            )
+        )
+
+    policy = call.equity_policy()
+    tiers: dict[Any, list[Any]] = {}
+    regions: dict[Any, list[Any]] = {}
+    flows = []
+    for application in applications:
+        decision = decisions.get(application.id)
+        is_funded = decision is not None and decision.outcome == "funded"
+        total = sum((_share(p) for p in application.partners), Decimal(0))
+        for partner in application.partners:
+            share = (
+                decision.amount * _share(partner) / total
+                if is_funded and decision is not None and total
+                else Decimal(0)
+            )
+            country = partner.organisation.country
+            for table, key in (
+                (tiers, policy.tier_of(country)),
+                (regions, region_of(country)),
+            ):
+                row = table.setdefault(key, [0, 0, Decimal(0)])
+                row[0] += 1
+                row[1] += is_funded
+                row[2] += share
+        if is_funded:
+            flows += [
+                MobilityFlow(f.from_country, f.to_country, f.people, f.days)
+                for f in application.flows
+            ]
+    balance = mobility_balance(flows, region_of).get((ASIA, EUROPE))
+
+    members = db.session.execute(
+        select(PanelMember, ReviewerProfile)
+        .join(ReviewerProfile, ReviewerProfile.user_id == PanelMember.user_id, isouter=True)
+        .options(joinedload(PanelMember.user))
+        .where(PanelMember.call_id == call.id, PanelMember.status == "active")
+    ).all()
+    artforms: Counter[str] = Counter()
+    languages: Counter[str] = Counter()
+    member_regions: Counter[str] = Counter()
+    named = []
+    for member, profile in members:
+        if profile is not None:
+            artforms.update(profile.expertise or {})
+            languages.update(profile.languages or [])
+            member_regions[(region_of(profile.country) if profile.country else None) or ""] += 1
+        if member.consent_to_be_named and member.user is not None:
+            named.append(member.user.name)
+    conflicts = dict(
+        db.session.execute(
+            select(Conflict.source, func.count())
+            .where(Conflict.call_id == call.id)
+            .group_by(Conflict.source)
+        )
+        .tuples()
+        .all()
+    )
+
+    def figures(table: dict[Any, list[Any]]) -> list[GroupFigures]:
+        return [
+            GroupFigures(key, row[0], row[1], row[2].quantize(CENT))
+            for key, row in sorted(table.items(), key=lambda kv: (kv[0] is None, str(kv[0])))
+        ]
+
+    return Results(
+        call=call,
+        run=run,
+        draw=run.draw if run.draw is not None and run.draw.drawn_at is not None else None,
+        funded=funded,
+        ranked=ranked,
+        total_awarded=sum((f.amount for f in funded), Decimal(0)),
+        by_tier=figures(tiers),
+        by_region=figures(regions),
+        mobility_index=None if balance is None else balance.index,
+        panel_size=len(members),
+        panel_artforms=sorted(artforms.items(), key=lambda kv: (-kv[1], kv[0])),
+        panel_languages=sorted(languages.items(), key=lambda kv: (-kv[1], kv[0])),
+        panel_regions=sorted(member_regions.items(), key=lambda kv: (-kv[1], kv[0])),
+        named_reviewers=sorted(named),
+        conflicts=conflicts,
+    )

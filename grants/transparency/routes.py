@@ -1,0 +1,319 @@
+"""Public results, the public log and its proofs, open data, and the read-only JSON API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from grants.calls.models import Call
+from grants.domain.audit_chain import canonical_json
+from grants.domain.workflow import CallStatus
+from grants.extensions import db
+from grants.pagination import paginate
+from grants.transparency import keys
+from grants.transparency import operations as ops
+from grants.transparency.export import csv_text, package
+from grants.transparency.models import PublicEntry, TreeHead
+from grants.transparency.openapi import openapi_document
+from grants.transparency.results import Results, results_for
+from grants.types import utcnow
+
+bp = Blueprint("transparency", __name__)
+api = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _published_call(call_id: int) -> Call:
+    """A call open to the public (published); 404 otherwise."""
+    call = db.session.scalar(
+        select(Call).options(joinedload(Call.funder)).where(Call.id == call_id)
+    )
+    if call is None or call.status != CallStatus.PUBLISHED:
+        abort(404)
+    return call
+
+
+def _results(call_id: int) -> Results:
+    results = results_for(_published_call(call_id))
+    if results is None:
+        abort(404)
+    return results
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+@bp.route("/calls/<int:call_id>/results")
+def results(call_id: int) -> str:
+    """The published decisions: funded projects, scores, method, panel, equity figures."""
+    data = _results(call_id)
+    return render_template(
+        "transparency/results.html",
+        call=data.call,
+        results=data,
+        heads=ops.tree_heads(data.call),
+        public_key=keys.public_key().hex(),
+    )
+
+
+@bp.route("/transparency")
+def verify_guide() -> str:
+    """How anyone can check a call's published log, with the site's public key."""
+    return render_template(
+        "transparency/verify.html", public_key=keys.public_key().hex(), key_id=keys.key_id()
+    )
+
+
+@bp.route("/calls/<int:call_id>/log.jsonl")
+def log_download(call_id: int) -> Response:
+    """The public log with its signed tree heads, as JSON Lines (after publication)."""
+    call = _results(call_id).call
+
+    def lines() -> Iterator[str]:
+        for line in ops.export_lines(call):
+            yield canonical_json(line) + "\n"
+
+    return Response(
+        lines(),
+        mimetype="application/jsonl",
+        headers={"Content-Disposition": f'attachment; filename="call-{call.id}-log.jsonl"'},
+    )
+
+
+@bp.route("/calls/<int:call_id>/awards.json")
+def awards_json(call_id: int) -> Response:
+    """The awards as a 360Giving 1.4 data package."""
+    data = _results(call_id)
+    if not data.funded:
+        abort(404)
+    return Response(canonical_json(package(data)), mimetype="application/json")
+
+
+@bp.route("/calls/<int:call_id>/awards.csv")
+def awards_csv(call_id: int) -> Response:
+    """The awards as CSV (360Giving column titles, formulas neutralised)."""
+    data = _results(call_id)
+    if not data.funded:
+        abort(404)
+    return Response(
+        csv_text(data),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="call-{call_id}-awards.csv"'},
+    )
+
+
+# --- JSON API ------------------------------------------------------------------------------
+
+
+def _money(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def _head(head: TreeHead) -> dict[str, Any]:
+    return {k: v for k, v in head.line().items() if k != "kind"}
+
+
+def _int_arg(name: str) -> int:
+    raw = request.args.get(name, "")
+    try:
+        value = int(raw)
+    except ValueError:
+        abort(400, description=f"{name} must be an integer")
+    if not 0 <= value < 2**31:
+        abort(400, description=f"{name} must be between 0 and 2147483647")
+    return value
+
+
+@api.route("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3 description of this API."""
+    return jsonify(openapi_document())
+
+
+@api.route("/public-key")
+def public_key() -> Response:
+    """The Ed25519 public key that signs every tree head."""
+    return jsonify({"public_key": keys.public_key().hex(), "key_id": keys.key_id()})
+
+
+@api.route("/calls")
+def calls() -> Response:
+    """Calls open for applications now, soonest deadline first, a page at a time."""
+    now = utcnow()
+    page = paginate(
+        select(Call)
+        .options(joinedload(Call.funder))
+        .where(Call.status == CallStatus.PUBLISHED, Call.opens_at <= now, Call.closes_at > now)
+        .order_by(Call.closes_at, Call.id)
+    )
+    return jsonify(
+        {
+            "page": page.page,
+            "pages": page.pages,
+            "total": page.total,
+            "calls": [
+                {
+                    "id": c.id,
+                    "title": c.text("title", c.default_language).text,
+                    "funder": c.funder.name,
+                    "opens_at": c.opens_at.isoformat(),
+                    "closes_at": c.closes_at.isoformat(),
+                    "currency": c.currency,
+                    "budget": _money(c.budget_envelope),
+                    "url": url_for("public.call_detail", call_id=c.id, _external=False),
+                }
+                for c in page.items
+            ],
+        }
+    )
+
+
+@api.route("/calls/<int:call_id>/results")
+def api_results(call_id: int) -> Response:
+    """A published call's results: method, funding line, funded projects, ranked scores."""
+    data = _results(call_id)
+    run = data.run
+    return jsonify(
+        {
+            "call": {
+                "id": data.call.id,
+                "title": data.call.text("title", data.call.default_language).text,
+            },
+            "currency": data.call.currency,
+            "budget": _money(data.call.budget_envelope),
+            "method": run.method,
+            "run": run.id,
+            "seed": run.seed,
+            "inputs_hash": run.inputs_hash,
+            "line": run.result["line"],
+            "lottery": None
+            if data.draw is None
+            else {
+                "group": list(run.result["lottery_group"]),
+                "commitment": data.draw.seed_commitment,
+                "seed": data.draw.seed,
+                "order": list(data.draw.order),
+            },
+            "funded": [
+                {
+                    "reference": f.reference,
+                    "title": f.title,
+                    "amount": _money(f.amount),
+                    "partners": [{"name": n, "country": c} for n, c in f.partners],
+                    "artforms": f.artforms,
+                }
+                for f in data.funded
+            ],
+            "ranking": [
+                {
+                    "key": r.key,
+                    "title": r.name,
+                    "rank": r.rank,
+                    "passes": r.passes,
+                    "quality": _money(r.quality),
+                    "score": _money(r.score),
+                    "outcome": r.outcome,
+                    "criteria": {k: _money(v) for k, v in r.criteria.items()},
+                }
+                for r in data.ranked
+            ],
+        }
+    )
+
+
+@api.route("/calls/<int:call_id>/statistics")
+def api_statistics(call_id: int) -> Response:
+    """A published call's equity figures by income tier and by region."""
+    data = _results(call_id)
+
+    def rows(figures: list[Any]) -> list[dict[str, Any]]:
+        return [
+            {
+                "group": None if f.key is None else str(f.key),
+                "partners": f.partners,
+                "funded": f.funded,
+                "success_rate": _money(f.success_rate.quantize(Decimal("0.0001"))),
+                "awarded": _money(f.awarded),
+            }
+            for f in figures
+        ]
+
+    return jsonify(
+        {
+            "by_tier": rows(data.by_tier),
+            "by_region": rows(data.by_region),
+            "mobility_index": None if data.mobility_index is None else str(data.mobility_index),
+            "total_awarded": _money(data.total_awarded),
+        }
+    )
+
+
+@api.route("/calls/<int:call_id>/tree-heads")
+def api_tree_heads(call_id: int) -> Response:
+    """The signed tree heads of a call's public log."""
+    call = _published_call(call_id)
+    return jsonify(
+        {
+            "public_key": keys.public_key().hex(),
+            "tree_heads": [_head(h) for h in ops.tree_heads(call)],
+        }
+    )
+
+
+def _head_of_size(call: Call, size: int) -> TreeHead:
+    head = db.session.scalar(
+        select(TreeHead)
+        .where(TreeHead.call_id == call.id, TreeHead.tree_size == size)
+        .order_by(TreeHead.id)
+        .limit(1)
+    )
+    if head is None:
+        abort(404)
+    return head
+
+
+@api.route("/calls/<int:call_id>/proofs/inclusion")
+def api_inclusion(call_id: int) -> Response:
+    """The inclusion proof of entry ``index`` in the tree of the head of ``tree_size``."""
+    call = _published_call(call_id)
+    index, size = _int_arg("index"), _int_arg("tree_size")
+    head = _head_of_size(call, size)
+    if index >= head.tree_size:
+        abort(404)  # no such entry in that tree
+    leaf = db.session.scalar(
+        select(PublicEntry.leaf_hash).where(
+            PublicEntry.call_id == call.id, PublicEntry.index == index
+        )
+    )
+    return jsonify(
+        {
+            "index": index,
+            "tree_size": head.tree_size,
+            "leaf_hash": leaf,
+            "root": head.root,
+            "proof": ops.inclusion(call, index, head),
+        }
+    )
+
+
+@api.route("/calls/<int:call_id>/proofs/consistency")
+def api_consistency(call_id: int) -> Response:
+    """The consistency proof between the tree heads of sizes ``first`` and ``second``."""
+    call = _published_call(call_id)
+    first, second = _int_arg("first"), _int_arg("second")
+    if not 0 < first <= second:
+        abort(404)  # no proof leads from a larger tree to a smaller one
+    old, new = _head_of_size(call, first), _head_of_size(call, second)
+    return jsonify(
+        {
+            "first": first,
+            "second": second,
+            "first_root": old.root,
+            "second_root": new.root,
+            "proof": ops.consistency(call, old, new),
+        }
+    )
