@@ -51,10 +51,13 @@ def create_admin(email: str, name: str, password: str, locale: str, timezone: st
 @grants_cli.command("demo")
 def demo() -> None:
     """Load demo data (idempotent) and print the demo logins."""
-    from grants.demo import DEMO_LOGINS, load_demo
+    from grants.demo import DEMO_LOGINS, demo_results_call, load_demo
 
     created = load_demo()
     click.echo("Demo data " + ("loaded." if created else "already present."))
+    results = demo_results_call()
+    if results is not None:
+        click.echo(f"Published results of a decided call: /calls/{results.id}/results")
     click.echo(f"Demo logins (password for all: {DEMO_LOGINS['password']}):")
     for role, email in DEMO_LOGINS["accounts"].items():
         click.echo(f"  {role:<24} {email}")

@@ -291,6 +291,7 @@ RULES: dict[str, list[tuple[str, Url, dict[str, Any]]]] = {
     "transparency.awards_json": [("GET", lambda w: f"/calls/{w['call'].id}/awards.json", EVERYONE)],
     "transparency.awards_csv": [("GET", lambda w: f"/calls/{w['call'].id}/awards.csv", EVERYONE)],
     "transparency.verify_guide": [("GET", lambda w: "/transparency", EVERYONE)],
+    "transparency.published": [("GET", lambda w: "/results", EVERYONE)],
     "api.openapi": [("GET", lambda w: "/api/openapi.json", EVERYONE)],
     "api.public_key": [("GET", lambda w: "/api/public-key", EVERYONE)],
     "api.calls": [("GET", lambda w: "/api/calls", EVERYONE)],

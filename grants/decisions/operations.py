@@ -350,7 +350,7 @@ def commit_lottery_seed(actor: User, run: RankingRun) -> LotteryDraw:
         raise OperationError(_l("A seed is already committed for this draw."))
     seed = rk.new_seed()
     draw = LotteryDraw(
-        run_id=run.id,
+        run=run,
         call_id=run.call_id,
         seed=str(seed),
         seed_commitment=rk.seed_commitment(seed),

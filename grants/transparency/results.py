@@ -195,7 +195,7 @@ def results_for(call: Call) -> Results | None:
     named = []
     for member, profile in members:
         if profile is not None:
-            artforms.update(profile.expertise or {})
+            artforms.update(set(profile.expertise or {}))  # reviewers, not levels
             languages.update(profile.languages or [])
             member_regions[(region_of(profile.country) if profile.country else None) or ""] += 1
         if member.consent_to_be_named and member.user is not None:

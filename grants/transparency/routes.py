@@ -60,6 +60,18 @@ def results(call_id: int) -> str:
     )
 
 
+@bp.route("/results")
+def published() -> str:
+    """Calls whose results are published, newest first."""
+    page = paginate(
+        select(Call)
+        .options(joinedload(Call.funder))
+        .where(Call.status == CallStatus.PUBLISHED, Call.results_published_at.is_not(None))
+        .order_by(Call.results_published_at.desc(), Call.id)
+    )
+    return render_template("transparency/published.html", page=page)
+
+
 @bp.route("/transparency")
 def verify_guide() -> str:
     """How anyone can check a call's published log, with the site's public key."""
