@@ -29,6 +29,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from grants import demo
 from grants.auth.models import User
 from grants.calls.models import Call
+from grants.decisions.models import Appeal, Decision
 from grants.extensions import db
 from tests.conftest import make_app
 
@@ -157,6 +158,11 @@ class LiveServer:
     call_id: int  # the demo's open call (AECF, time zone Asia/Singapore)
     draft_call_id: int  # the demo's draft call (AEHD)
     locales: dict[str, str] = field(default_factory=dict)  # demo account -> its language
+    results_call_id: int = 0  # the demo's decided and published call (AETG)
+    results_run_id: int = 0  # its ranking run
+    appeal_id: int = 0  # the appeal lodged on it
+    decided_application_id: int = 0  # an application of it with a decision and feedback
+    decided_lead: str = ""  # that application's lead contact
 
     def reset_locales(self) -> None:
         """Give every demo account its own interface language back."""
@@ -193,6 +199,20 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         assert call is not None and draft is not None
         locales = {user.email: user.locale for user in db.session.scalars(select(User))}
         call_id, draft_id = call.id, draft.id
+        results = demo.demo_results_call()
+        assert results is not None
+        decided = db.session.scalars(
+            select(Decision).where(Decision.call_id == results.id).order_by(Decision.id)
+        ).first()
+        appeal = db.session.scalars(select(Appeal).where(Appeal.call_id == results.id)).first()
+        assert decided is not None and appeal is not None
+        extra = {
+            "results_call_id": results.id,
+            "results_run_id": decided.run_id or 0,
+            "appeal_id": appeal.id,
+            "decided_application_id": appeal.application_id,
+            "decided_lead": appeal.application.lead.contact.email,
+        }
         db.session.remove()
     server: BaseWSGIServer = make_server(
         "127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler
@@ -206,6 +226,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
             call_id=call_id,
             draft_call_id=draft_id,
             locales=locales,
+            **extra,
         )
     finally:
         server.shutdown()
