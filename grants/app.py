@@ -159,6 +159,7 @@ def register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.globals.update(
         locale_name=i18n.locale_name,
+        call_title=i18n.call_title,
         native_language_name=i18n.native_language_name,
         phase_label=lambda call: label(PHASE_LABELS, call.phase()),
         artform_names=lambda codes: i18n.format_list_text(

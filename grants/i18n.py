@@ -198,3 +198,23 @@ def country_choices() -> list[tuple[str, str]]:
 def native_language_name(code: str) -> str:
     """A language's name in that language (for the language picker)."""
     return str(Locale.parse(code).get_display_name(code) or code)
+
+
+def call_title(call: Any, plain: bool = False) -> Any:
+    """A call's title in the reader's language; a title in another language is marked as
+    such (never a silent fallback). ``plain`` gives text for places that take no markup."""
+    from markupsafe import Markup, escape
+
+    value = call.text("title", locale_name())
+    if not (value.fallback and value.text):
+        return (
+            value.text
+            if plain
+            else Markup('<span lang="{}">{}</span>').format(value.language, value.text)
+        )
+    marker = str(_("in %(language)s", language=language_name(value.language)))
+    if plain:
+        return f"{value.text} ({marker})"
+    return Markup('<span lang="{}">{}</span> <span class="fallback">({})</span>').format(
+        value.language, value.text, escape(marker)
+    )

@@ -103,11 +103,25 @@ class AnswerForm(VersionedForm):
 
     text = TextAreaField(_l("Your answer"), validators=[Length(max=50000)], render_kw={"rows": 14})
     language = SelectField(_l("Language of this answer"), validators=[DataRequired()])
+    translation = TextAreaField(
+        _l("Translation (optional)"),
+        validators=[Length(max=50000)],
+        render_kw={"rows": 10},
+        description=_l(
+            "Reviewers who do not read the language of your answer see your translation "
+            "beside it, marked as a translation. Only the original counts towards the word "
+            "limit."
+        ),
+    )
+    translation_language = SelectField(_l("Language of the translation"))
     submit = SubmitField(_l("Save answer"))
 
     def setup(self, call: Call) -> AnswerForm:
         """Languages the call accepts."""
         self.language.choices = choices(_language_choices(call.languages))
+        self.translation_language.choices = choices(
+            [("", _l("No translation")), *_language_choices(call.languages)]
+        )
         return self
 
 

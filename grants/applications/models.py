@@ -181,6 +181,9 @@ class Answer(db.Model):  # type: ignore[name-defined,misc]
     question_id: Mapped[int] = mapped_column(ForeignKey("call_questions.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8))
+    # A partner may add a translation for reviewers who do not read the original language.
+    translation: Mapped[str] = mapped_column(Text, default="", server_default="")
+    translation_language: Mapped[str | None] = mapped_column(String(8))
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

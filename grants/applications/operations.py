@@ -218,13 +218,34 @@ def save_answer(
     version: int,
     text: str,
     language: str,
+    translation: str = "",
+    translation_language: str | None = None,
 ) -> Outcome:
-    """The answer to one question, in one of the call's languages."""
+    """The answer to one question, in one of the call's languages, with an optional
+    translation into another of them for reviewers who do not read the original."""
     require_editable(application)
     if question.call_id != application.call_id:
         raise OperationError(_l("This question belongs to another call."))
     if language not in application.call.languages:
         raise OperationError(_l("Answer in one of the call's languages."), "language")
+    translation = translation.strip()
+    translation_language = translation_language or None
+    if translation and translation_language is None:
+        raise OperationError(
+            _l("Say which language the translation is in."), "translation_language"
+        )
+    if translation_language is not None and not translation:
+        translation_language = None  # a language without a text is no translation
+    if translation_language is not None:
+        if translation_language not in application.call.languages:
+            raise OperationError(
+                _l("Translate into one of the call's languages."), "translation_language"
+            )
+        if translation_language == language:
+            raise OperationError(
+                _l("The translation must be in another language than the answer."),
+                "translation_language",
+            )
     text = text.strip()
     if question.max_words and count_words(text) > question.max_words:
         raise OperationError(
@@ -237,7 +258,9 @@ def save_answer(
         )
     answer = application.answer_to(question.id)
     if answer is None:
-        _check_version(version, 0, {"text": "", "language": ""})
+        _check_version(
+            version, 0, {"text": "", "language": "", "translation": "", "translation_language": ""}
+        )
         if not text:
             return Outcome()
         answer = Answer(
@@ -245,14 +268,27 @@ def save_answer(
             question_id=question.id,
             text=text,
             language=language,
+            translation=translation,
+            translation_language=translation_language,
             updated_by_id=actor.id,
         )
         db.session.add(answer)
     else:
-        _check_version(version, answer.version, {"text": answer.text, "language": answer.language})
-        if (answer.text, answer.language) == (text, language):
+        _check_version(
+            version,
+            answer.version,
+            {
+                "text": answer.text,
+                "language": answer.language,
+                "translation": answer.translation,
+                "translation_language": answer.translation_language or "",
+            },
+        )
+        new = (text, language, translation, translation_language)
+        if (answer.text, answer.language, answer.translation, answer.translation_language) == new:
             return Outcome()
         answer.text, answer.language = text, language
+        answer.translation, answer.translation_language = translation, translation_language
         answer.version += 1
         answer.updated_by_id = actor.id
         answer.updated_at = utcnow()
@@ -261,7 +297,12 @@ def save_answer(
         actor,
         "application.answer_saved",
         application,
-        {"question_id": question.id, "language": language, "words": count_words(text)},
+        {
+            "question_id": question.id,
+            "language": language,
+            "words": count_words(text),
+            "translation_language": translation_language,
+        },
         call_id=application.call_id,
     )
     return _changed(actor, application, "answer")

@@ -333,6 +333,8 @@ def answer(application_id: int, question_id: int) -> Response | str:
             if existing
             else application.summary_language or application.call.languages[0]
         )
+        form.translation.data = existing.translation if existing else ""
+        form.translation_language.data = (existing.translation_language or "") if existing else ""
     if form.validate_on_submit():
         outcome, conflict = _save_section(
             form,
@@ -343,6 +345,8 @@ def answer(application_id: int, question_id: int) -> Response | str:
                 version=form.version_number(),
                 text=form.text.data or "",
                 language=form.language.data or "",
+                translation=form.translation.data or "",
+                translation_language=form.translation_language.data or None,
             ),
         )
         if outcome is not None:

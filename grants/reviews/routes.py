@@ -653,7 +653,14 @@ def review(assignment_id: int) -> Response | str:
         versions=assignment.reviews,
         others=others,
         equity=equity_assessment(application),
+        reads=_languages_read(current_user.id),
     )
+
+
+def _languages_read(user_id: int) -> list[str]:
+    """The languages a reviewer reads, from their profile (none known: an empty list)."""
+    profile = db.session.scalar(select(ReviewerProfile).where(ReviewerProfile.user_id == user_id))
+    return list(profile.languages or []) if profile is not None else []
 
 
 @bp.route("/manage/calls/<int:call_id>/panel/progress")

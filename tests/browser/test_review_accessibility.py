@@ -128,32 +128,50 @@ def test_reviewer_pages_are_accessible(axe_page: Page, live_server: LiveServer, 
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize(("lang", "which"), [("en", -1), ("fr", -2)])
 def test_reviewer_saves_a_draft_then_submits_the_review(
-    page: Page, live_server: LiveServer
+    page: Page, live_server: LiveServer, lang: str, which: int
 ) -> None:
-    """A draft with one comment is kept; a complete review is submitted and locked."""
-    pair = _pairs(live_server)[-1]
-    first = pair.criteria[0]
+    """A draft with one comment is kept; a complete review is submitted and locked: in
+    English, and in French for a reviewer who works in French."""
+    pair = _pairs(live_server)[which]
+    with live_server.app.app_context():
+        call = db.session.get_one(Call, live_server.call_id)
+        names = [c.text("name", lang, call.default_language).text for c in call.criteria]
+        db.session.remove()
+    first = names[0]
     sign_in(page, pair.email)
-    choose_language(page, "en")
+    choose_language(page, lang)
     page.goto("/reviewer/")
     page.get_by_role("link", name="Rivers of Memory").click()
-    expect(page.get_by_role("heading", level=2, name="Your review")).to_be_visible()
+    expect(page.get_by_role("heading", level=2, name=_text(lang, "Your review"))).to_be_visible()
 
-    comment = "A moving project; the river archive needs a clearer plan."
-    page.get_by_label(f"Comment: {first}").fill(comment)
-    page.get_by_role("button", name="Save draft").click()
-    expect(flash(page)).to_have_text("Your draft is saved.")
-    expect(page.get_by_label(f"Comment: {first}")).to_have_value(comment)
+    comment = "Un projet émouvant ; l'archive du fleuve demande un plan plus clair."
+    comment_label = _text(lang, "Comment: %(criterion)s") % {"criterion": first}
+    page.get_by_label(comment_label).fill(comment)
+    page.get_by_role("button", name=_text(lang, "Save draft")).click()
+    expect(flash(page)).to_have_text(_text(lang, "Your draft is saved."))
+    expect(page.get_by_label(comment_label)).to_have_value(comment)
 
-    for name in pair.criteria:
-        page.get_by_label(f"Score: {name}").select_option("4")
-    page.get_by_label("Overall recommendation").select_option(label="Fund")
-    page.get_by_label("Your confidence").select_option(label="High: my field")
-    page.get_by_role("button", name="Submit the review").click()
+    for name in names:
+        score = _text(lang, "Score: %(criterion)s") % {"criterion": name}
+        page.get_by_label(score).select_option("4")
+    page.get_by_label(_text(lang, "Overall recommendation")).select_option(
+        label=_text(lang, "Fund")
+    )
+    page.get_by_label(_text(lang, "Your confidence")).select_option(
+        label=_text(lang, "High: my field")
+    )
+    page.get_by_role("button", name=_text(lang, "Submit the review")).click()
 
-    expect(flash(page)).to_have_text("Your review is submitted.")
-    expect(page.locator("p.notice")).to_contain_text("Version 1 was submitted on")
-    expect(page.locator("p.notice")).to_contain_text("and is locked.")
-    expect(page.get_by_label(f"Comment: {first}")).to_have_value(comment)
-    expect(page.get_by_label("Why you amend your submitted review")).to_be_visible()
+    expect(flash(page)).to_have_text(_text(lang, "Your review is submitted."))
+    notice = _text(
+        lang,
+        "Version %(num)d was submitted on %(when)s and is locked. To change it, give a "
+        "reason: your amendment becomes a new version and both stay visible to the chair.",
+    )
+    before, after = notice.split("%(when)s")
+    expect(page.locator("p.notice")).to_contain_text(before % {"num": 1})
+    expect(page.locator("p.notice")).to_contain_text(after.split(".")[0])
+    expect(page.get_by_label(comment_label)).to_have_value(comment)
+    expect(page.get_by_label(_text(lang, "Why you amend your submitted review"))).to_be_visible()
