@@ -48,6 +48,12 @@ def select_locale() -> str:
     if chosen in languages:
         return str(chosen)
     best = request.accept_languages.best_match(languages)
+    if best is None:  # "zh-Hans-CN" or "th-TH-u-nu-thai": match on the language alone
+        by_language = {code.split("_")[0]: code for code in languages}
+        for tag, _quality in request.accept_languages:
+            language = tag.replace("_", "-").split("-")[0].lower()
+            if language in by_language:
+                return by_language[language]
     return best or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 

@@ -10,7 +10,15 @@ from tests.conftest import csrf_token, login, make_user, post
 
 @pytest.mark.parametrize(
     ("accept", "expected"),
-    [("ja,en;q=0.5", "ja"), ("fr-CH, fr;q=0.9", "fr"), ("de-DE", "en"), (None, "en")],
+    [
+        ("ja,en;q=0.5", "ja"),
+        ("fr-CH, fr;q=0.9", "fr"),
+        ("pt-BR", "en"),
+        (None, "en"),
+        ("zh-CN,zh;q=0.9", "zh-Hans"),
+        ("zh-Hans-CN", "zh-Hans"),
+        ("vi-VN", "vi"),
+    ],
 )
 def test_accept_language_picks_the_interface_language(client, accept, expected):
     """Without a setting or a choice, the browser's languages decide."""
