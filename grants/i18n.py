@@ -189,10 +189,32 @@ def currency_name(code: str) -> str:
     return str(_locale().currencies.get(code, code))
 
 
-def sort_key(text: str) -> str:
-    """A collation-like key (accents folded, case ignored) for long lists."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+@cache
+def _icu_sort_key(locale: str) -> Any:
+    """ICU's collation for the locale (its alphabet: Czech ch after h, Chinese by pinyin), when
+    PyICU is installed (the ``icu`` extra); else None."""
+    try:
+        import icu  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    return icu.Collator.createInstance(icu.Locale(locale)).getSortKey
+
+
+@cache
+def _uca() -> Any:
+    """The Unicode Collation Algorithm with its default table: every script in a sensible
+    order (Thai by consonant, not by leading vowel), without any language's own rules."""
+    import pyuca
+
+    return pyuca.Collator()
+
+
+def sort_key(text: str) -> Any:
+    """A key that sorts long lists (countries, languages) by the reader's collation."""
+    key = _icu_sort_key(locale_name())
+    if key is not None:
+        return key(text)
+    return _uca().sort_key(unicodedata.normalize("NFC", text))
 
 
 def country_choices() -> list[tuple[str, str]]:

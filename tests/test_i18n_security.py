@@ -178,3 +178,20 @@ def test_login_limit_is_shared_through_redis(monkeypatch, tmp_path, real_session
         )
         statuses.append(response.status_code)
     assert statuses == [200, 200, 429]
+
+
+def test_long_lists_follow_the_readers_collation(app):
+    """Thai sorts by consonant, not by a leading vowel; with ICU, Czech puts ch after h."""
+    from flask_babel import force_locale
+
+    from grants import i18n
+
+    thai = ["ไทย", "เกาหลี", "กัมพูชา", "ญี่ปุ่น", "จีน"]
+    with app.test_request_context("/"), force_locale("th"):
+        assert sorted(thai, key=i18n.sort_key) == ["กัมพูชา", "เกาหลี", "จีน", "ญี่ปุ่น", "ไทย"]
+    czech = ["Chile", "Dánsko", "Čad", "Cypr", "Hongkong", "Afghánistán"]
+    with app.test_request_context("/"), force_locale("cs"):
+        ordered = sorted(czech, key=i18n.sort_key)
+        assert ordered[0] == "Afghánistán" and ordered.index("Čad") < ordered.index("Dánsko")
+        if i18n._icu_sort_key("cs") is not None:
+            assert ordered == ["Afghánistán", "Cypr", "Čad", "Dánsko", "Hongkong", "Chile"]
