@@ -11,7 +11,7 @@ INSTANCE_DIR = PROJECT_ROOT / "instance"
 
 # Interface languages, each with a complete catalog (tests/test_catalogs.py checks them); a
 # new locale joins this list when its catalog is complete (see docs/translating.md).
-LANGUAGES = ["en", "fr", "ja", "cs", "de", "es", "id", "ko", "th", "vi", "zh_Hans"]
+LANGUAGES = ["en", "fr", "ja", "cs", "de", "es", "hi", "id", "ko", "th", "vi", "zh_Hans"]
 
 
 def _env(name: str, default: str | None = None) -> str | None:

@@ -13,7 +13,6 @@ from grants.decisions.models import APPROVED, Decision
 from grants.extensions import db
 from tests.browser.conftest import LiveServer, assert_accessible, choose_language, translated
 
-
 # The innermost elements sticking out on the right, to say what breaks the layout.
 WIDEST = """() => {
   const width = document.documentElement.clientWidth;
@@ -70,7 +69,7 @@ def test_a_thai_reader_reads_the_published_results(axe_page: Page, live_server: 
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("lang", ["th", "ja"])
+@pytest.mark.parametrize("lang", ["th", "hi", "ja"])
 def test_wide_scripts_fit_a_phone(axe_page: Page, live_server: LiveServer, lang: str) -> None:
     """On a 360-pixel-wide screen the pages do not scroll sideways in Thai, Hindi or Japanese
     (tables scroll inside their own box)."""
