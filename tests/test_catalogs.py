@@ -13,7 +13,12 @@ from babel.messages.pofile import read_po
 from grants.config import LANGUAGES, PROJECT_ROOT
 
 TRANSLATIONS = PROJECT_ROOT / "translations"
-PLACEHOLDER = re.compile(r"%\((\w+)\)[sdifr]")
+# gettext's %(name)s placeholders, and {n} in the few labels filled with str.format.
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sdifr]|\{(\w+)\}")
+
+
+def _placeholders(text: str) -> set[str]:
+    return {a or b for a, b in PLACEHOLDER.findall(text)}
 
 
 def _ids(catalog) -> set:
@@ -63,12 +68,12 @@ def test_catalog_is_complete_and_keeps_placeholders(locale):
             problems.append(f"fuzzy: {message.id!r}")
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
         strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        expected = set().union(*(PLACEHOLDER.findall(i) for i in ids))
+        expected = set().union(*(_placeholders(i) for i in ids))
         for string in strings:
             if not string:
                 problems.append(f"untranslated: {ids[0]!r}")
-            elif not set(PLACEHOLDER.findall(string)) <= expected or (
-                len(ids) == 1 and set(PLACEHOLDER.findall(string)) != expected
+            elif not _placeholders(string) <= expected or (
+                len(ids) == 1 and _placeholders(string) != expected
             ):
                 problems.append(f"placeholders differ: {ids[0]!r} -> {string!r}")
     assert problems == []

@@ -139,8 +139,18 @@ def test_publication_shows_results_open_data_and_a_log_that_verifies(client, dec
             )
         )
     )
+    assert rows[0][:3] == ["Identifier", "Title", "Description"]
+    assert "Lead organisation: name" in rows[0]  # titles for readers
     title_column = rows[0].index("Title")
     assert rows[1][title_column].startswith("'=HYPERLINK")
+
+    def titles(path: str) -> list[str]:
+        text_ = client.get(path).get_data(as_text=True).lstrip("\ufeff")
+        return next(csv.reader(io.StringIO(text_)))
+
+    assert "Recipient Org:Name" in titles(f"/calls/{call_id}/awards.csv?titles=360giving")
+    french = titles(f"/calls/{call_id}/awards.csv?lang=fr")
+    assert "Identifier" not in french and len(french) == len(rows[0])
     # The public log verifies offline, recomputing the ranking from the logged scores.
     response = client.get(f"/calls/{call_id}/log.jsonl")
     assert response.mimetype == "application/jsonl"

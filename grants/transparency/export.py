@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -87,8 +88,41 @@ def package(results: Results) -> dict[str, Any]:
     )
 
 
-def csv_text(results: Results) -> str:
-    """The awards as CSV, every cell neutralised against formula injection."""
+# Column titles for readers, in their language; the 360Giving titles stay available for tools.
+CSV_TITLES: dict[str, Any] = {
+    "identifier": _l("Identifier"),
+    "title": _l("Title"),
+    "description": _l("Description"),
+    "currency": _l("Currency"),
+    "amount_awarded": _l("Amount awarded"),
+    "amount_applied_for": _l("Amount applied for"),
+    "award_date": _l("Award date"),
+    "planned_start": _l("Planned start"),
+    "planned_end": _l("Planned end"),
+    "recipient_id": _l("Lead organisation: identifier"),
+    "recipient_name": _l("Lead organisation: name"),
+    "recipient_country": _l("Lead organisation: country"),
+    "funder_id": _l("Funder: identifier"),
+    "funder_name": _l("Funder: name"),
+    "funder_country": _l("Funder: country"),
+    "from_open_call": _l("From an open call?"),
+    "url": _l("Web address"),
+    "data_source": _l("Data source"),
+    "programme_code": _l("Programme {n}: code"),
+    "programme_title": _l("Programme {n}: title"),
+    "location_country_code": _l("Place of benefit {n}: country code"),
+    "location_name": _l("Place of benefit {n}: name"),
+    "classification_vocabulary": _l("Classification {n}: vocabulary"),
+    "classification_code": _l("Classification {n}: code"),
+    "classification_title": _l("Classification {n}: title"),
+}
+
+
+def csv_text(results: Results, *, standard: bool = False) -> str:
+    """The awards as CSV, every cell neutralised against formula injection: column titles in
+    the reader's language, or the 360Giving titles (``standard``) for open-data tools."""
+    labels = None if standard else {k: str(v) for k, v in CSV_TITLES.items()}
     return opendata.to_csv(
-        opendata.csv_rows(awards(results), current_app.config["OPENDATA_PREFIX"]), bom=True
+        opendata.csv_rows(awards(results), current_app.config["OPENDATA_PREFIX"], labels=labels),
+        bom=True,
     )

@@ -107,14 +107,17 @@ def awards_json(call_id: int) -> Response:
 
 @bp.route("/calls/<int:call_id>/awards.csv")
 def awards_csv(call_id: int) -> Response:
-    """The awards as CSV (360Giving column titles, formulas neutralised)."""
+    """The awards as CSV (column titles in the reader's language, or with ``?titles=360giving``
+    the standard's; formulas neutralised)."""
     data = _results(call_id)
     if not data.funded:
         abort(404)
+    standard = request.args.get("titles") == "360giving"
+    name = f"call-{call_id}-awards{'-360giving' if standard else ''}.csv"
     return Response(
-        csv_text(data),
+        csv_text(data, standard=standard),
         mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="call-{call_id}-awards.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
