@@ -70,10 +70,15 @@ class LocaleDecimalField(DecimalField):
             return
         raw = str(valuelist[0]).strip()
         try:
-            self.data = Decimal(raw)
-            return
+            value = Decimal(raw)
         except InvalidOperation:
             pass
+        else:
+            if not value.is_finite():  # "NaN", "sNaN", "Infinity" are no amounts
+                self.data = None
+                raise ValueError(self.gettext("Not a valid decimal value."))
+            self.data = value
+            return
         try:
             self.data = parse_decimal(raw, locale=i18n.locale_name(), strict=True)
         except (NumberFormatError, ValueError) as exc:

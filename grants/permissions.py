@@ -335,14 +335,26 @@ def can_release_comments(user: Any, call: Call) -> bool:
     return panel_role(user, call) == "chair"
 
 
+def can_release_comments_on(user: Any, application: Application) -> bool:
+    """As ``can_release_comments``, and not conflicted with the application."""
+    return can_release_comments(user, application.call) and not is_conflicted_with(
+        user, application
+    )
+
+
 def can_see_decision(user: Any, application: Application) -> bool:
     """The partnership, once the call's decisions have been sent."""
     return application.call.decisions_released_at is not None and is_partner_in(user, application)
 
 
 def can_appeal(user: Any, application: Application) -> bool:
-    """The lead partner, once the decisions are sent (the operation checks the window)."""
-    return can_see_decision(user, application) and can_lead(user, application)
+    """The lead partner of a submitted application, once the decisions are sent (the
+    operation checks the window and that a final decision exists)."""
+    return (
+        application.status == "submitted"
+        and can_see_decision(user, application)
+        and can_lead(user, application)
+    )
 
 
 def can_decide_appeal(user: Any, appeal: Appeal) -> bool:

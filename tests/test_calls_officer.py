@@ -310,7 +310,7 @@ def test_rates_added_changed_and_removed_with_audit(officer_client, world):
         ({"rate": "0"}, "rate", "The rate must be a number above zero."),
         ({"rate": "-1.5"}, "rate", "The rate must be a number above zero."),
         ({"rate": "0.12345678901"}, "rate", "Use at most 10 decimal places."),
-        ({"rate": "NaN"}, "rate", "The rate must be a number above zero."),
+        ({"rate": "NaN"}, "rate", "Not a valid decimal value."),
         ({"rate": "12345678901"}, "rate", "The rate is too large."),
         ({"rate": "abc"}, "rate", "Not a valid decimal value."),
         ({"rate": ""}, "rate", "This field is required."),

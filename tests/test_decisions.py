@@ -455,3 +455,93 @@ def test_only_the_chair_releases_comments(client, decided):
         "review.comments_released",
         "review.comments_withheld",
     ]
+
+
+def test_an_amendment_after_the_release_is_not_released_and_reviews_lock_on_sending(
+    client,
+    decided,
+):
+    """The chair released version 1; version 2 stays with the panel. Once the decisions are
+    sent, reviews no longer change."""
+    s, app = decided, decided["app"]
+    user, assignment = s["reviewers"][0]
+    ops.set_comments_released(s["officer"], assignment, True)
+
+    def amend(text):
+        review_ops.save_review(
+            user,
+            assignment,
+            scores={str(c.id): "3" for c in s["call"].criteria},
+            comments={str(c.id): text for c in s["call"].criteria},
+            recommendation="fund",
+            confidence=2,
+            submit=True,
+            amendment_reason="Second thoughts",
+        )
+
+    amend("Amended: weaker than I thought")
+    db.session.commit()
+    approve_all(s)
+    ops.release_decisions(s["officer"], s["call"])
+    db.session.commit()
+    with pytest.raises(OperationError):
+        amend("Too late")
+    login(client, s["lead"])
+    page = client.get(f"/applications/{app.id}").get_data(as_text=True)
+    assert "Comment 0: a strong partnership" in page
+    assert "Amended: weaker" not in page
+
+
+def test_the_budget_is_checked_again_when_approving(decided):
+    s = decided
+    ops.propose_decisions(
+        s["officer"], s["call"], s["run"], [ops.Proposal(s["app"], "funded", Decimal(8500), "")]
+    )
+    db.session.commit()
+    s["call"].budget_envelope = Decimal(1000)
+    decision = db.session.scalars(select(Decision)).one()
+    with pytest.raises(OperationError, match="more than the budget"):
+        ops.approve_decision(s["second"], decision)
+
+
+def test_after_sending_no_new_run_no_appeal_on_a_draft_and_the_window_is_fixed(
+    client,
+    decided,
+):
+    from grants.calls import operations as call_ops
+    from tests.conftest import call_settings
+
+    s = decided
+    approve_all(s)
+    ops.release_decisions(s["officer"], s["call"])
+    db.session.commit()
+    with pytest.raises(OperationError, match="ranked again"):
+        ops.run_ranking(s["officer"], s["call"], rk.RAW)
+    draft = s["other_app"]
+    login(client, s["outsider"])
+    grounds = "The rules of the call were not applied to our application."
+    assert post(client, f"/applications/{draft.id}/appeal", {"grounds": grounds}).status_code == 404
+    settings = {
+        k: getattr(s["call"], k) for k in call_settings() if k not in ("opens_at", "closes_at")
+    }
+    with pytest.raises(OperationError) as error:
+        call_ops.update_call_settings(
+            s["officer"],
+            s["call"],
+            **{**settings, "opens_at": s["call"].opens_at, "closes_at": s["call"].closes_at},
+            appeal_days=0,
+        )
+    assert error.value.field == "appeal_days"
+
+
+def test_amounts_are_rounded_to_cents_before_they_are_checked(decided):
+    s = decided
+    with pytest.raises(OperationError):
+        ops.propose_decisions(
+            s["officer"],
+            s["call"],
+            s["run"],
+            [ops.Proposal(s["app"], "funded", Decimal("0.001"), "Token")],
+        )
+    with pytest.raises(OperationError):
+        ops.reduce_amount(s["officer"], s["app"], Decimal("0.004"), "Token")

@@ -419,7 +419,7 @@ RULES: dict[str, list[tuple[str, Url, dict[str, Any]]]] = {
     ],
     # The decisions of the call have been sent: the lead may appeal.
     "applications.appeal": [
-        ("POST", lambda w: f"/applications/{w['app'].id}/appeal", APPLICANT_ONLY)
+        ("POST", lambda w: f"/applications/{w['submitted'].id}/appeal", APPLICANT_ONLY)
     ],
     "admin.audit": [("GET", lambda w: "/admin/audit", ADMIN_ONLY)],
 }

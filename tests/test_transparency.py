@@ -174,6 +174,11 @@ def test_the_applicant_sees_the_inclusion_proof_of_its_entries(client, decided):
     s, app = decided, decided["app"]
     login(client, s["lead"])
     page = client.get(f"/applications/{app.id}").get_data(as_text=True)
+    assert "This application in the public log" not in page  # not while under review
+    approve_all(s)
+    decision_ops.release_decisions(s["officer"], s["call"])
+    db.session.commit()
+    page = client.get(f"/applications/{app.id}").get_data(as_text=True)
     assert "This application in the public log" in page
     head, proofs = ops.application_proofs(s["call"], app.reference)
     assert proofs and head is not None
@@ -344,3 +349,16 @@ def test_seal_command_signs_milestones_that_come_with_time(app, world):
     assert "signed 'closed'" in result.output and "signed 'reviews_closed'" in result.output
     result = runner.invoke(args=["grants", "seal"])
     assert f"Call {call.id}" not in result.output  # once only
+
+
+def test_free_text_reasons_stay_out_of_the_public_log(decided):  # noqa: F811
+    from grants.calls import operations as call_ops
+
+    s = decided
+    call_ops.set_tier_override(
+        s["officer"], s["call"], country="TH", tier=3, reason="Per Ms Somchai's e-mail"
+    )
+    db.session.commit()
+    entry = entries(s["call"])[-1]
+    assert entry.action == "call.tier_override_set"
+    assert "Somchai" not in json.dumps(entry.data) and entry.data["country"] == "TH"

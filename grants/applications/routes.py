@@ -236,9 +236,13 @@ def _render_view(application: Application, appeal_form: AppealForm | None = None
         and can_appeal(current_user, application)
     ):
         appeal_form = AppealForm()
+    # Proofs of the application's public entries, once the decisions are sent: before that
+    # they would show the partnership the steps of a review still under way.
     proof_head, proofs = (
         application_proofs(application.call, application.reference)
-        if application.reference and application.status != "draft"
+        if application.reference
+        and application.status != "draft"
+        and application.call.decisions_released_at is not None
         else (None, [])
     )
     equity = ops.equity_assessment(application)

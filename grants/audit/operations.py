@@ -19,6 +19,18 @@ if TYPE_CHECKING:
 _PG_CHAIN_LOCK = 7_210_427_001
 
 
+def lock_chain() -> None:
+    """Serialise writers of the audit chain and the public logs until the transaction ends.
+
+    PostgreSQL: a transaction-level advisory lock (taking it twice is harmless). SQLite:
+    write transactions already begin immediately, one at a time. Operations that read what
+    they are about to log (a ranking run's inputs, a tree head's entries) take it first.
+    """
+    session = db.session
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_CHAIN_LOCK})
+
+
 def actor_label(actor: User | str | None) -> str:
     """Structured actor reference: ``user:<id>`` or a system name such as ``cli``."""
     if actor is None:
@@ -55,9 +67,7 @@ def record(
     actor = _unproxy(actor)
     subject_type, subject_id = _subject_ref(subject)
     session = db.session
-    if session.get_bind().dialect.name == "postgresql":
-        # Serialise appends across processes; released at commit or rollback.
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_CHAIN_LOCK})
+    lock_chain()
     last = session.execute(
         select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()

@@ -174,6 +174,18 @@ def _check_published_change(call: Call, settings: dict[str, Any]) -> None:
         raise OperationError(
             _l("A published call's closing time cannot be moved into the past."), "closes_at"
         )
+    # What applicants were told when the decisions were sent, and what was published, stays.
+    frozen = []
+    if call.decisions_released_at is not None:
+        frozen += ["appeal_days", "budget_envelope"]
+    if call.results_published_at is not None:
+        frozen += ["results_pseudonymous"]
+    for name in frozen:
+        if _plain(settings[name]) != _plain(getattr(call, name)):
+            raise OperationError(
+                _l("This cannot change once the decisions are sent or the results published."),
+                name,
+            )
 
 
 def update_call_settings(actor: User, call: Call, **settings: Any) -> dict[str, Any]:

@@ -117,7 +117,10 @@ def feedback_for(application: Application) -> Feedback | None:
     ).all()
     comments = []
     for assignment in released:
-        review = assignment.current_review
+        # The version the chair released, not a later amendment.
+        review = next(
+            (r for r in assignment.reviews if r.version == assignment.released_version), None
+        )
         if review is None or review.status != "submitted" or not review.comments:
             continue
         label = string.ascii_uppercase[len(comments) % 26]

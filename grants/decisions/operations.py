@@ -10,12 +10,12 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from grants.applications.models import Application, Partner
 from grants.applications.operations import equity_assessment
-from grants.audit.operations import record
+from grants.audit.operations import lock_chain, record
 from grants.auth.models import User
 from grants.calls.models import Call
 from grants.decisions.models import (
@@ -156,6 +156,11 @@ def run_ranking(actor: User, call: Call, method: str) -> RankingRun:
     """Rank the call: commit the seed's hash to the audit log, rank, store and audit."""
     if method not in rk.METHODS:
         raise OperationError(_l("Choose a ranking method from the list."), "method")
+    if call.decisions_released_at is not None:
+        raise OperationError(
+            _l("The decisions of this call have been sent: it can no longer be ranked again.")
+        )
+    lock_chain()  # the inputs read below are the ones the log shows before this run
     items, criteria, scale, labels = ranking_inputs(call)
     if not items:
         raise OperationError(
@@ -172,7 +177,15 @@ def run_ranking(actor: User, call: Call, method: str) -> RankingRun:
         {"method": method, "commitment": commitment},
         call_id=call.id,
     )
-    result = rk.rank(items, criteria, scale, call.budget_envelope, method=method, seed=seed)
+    try:
+        result = rk.rank(items, criteria, scale, call.budget_envelope, method=method, seed=seed)
+    except ValueError as exc:  # e.g. a criterion added after some reviews were submitted
+        raise OperationError(
+            _l(
+                "The applications cannot be ranked: a submitted review does not score every "
+                "criterion of the call (was a criterion added after reviews were submitted?)."
+            )
+        ) from exc
     run = RankingRun(
         call_id=call.id,
         method=method,
@@ -318,6 +331,7 @@ def reduce_amount(
     requested = requested_amount(application)
     reason = reason.strip()
     if amount is not None:
+        amount = amount.quantize(CENT)
         if not 0 < amount < requested:
             raise OperationError(
                 _l("The reduced amount must be above zero and below the amount requested."),
@@ -458,7 +472,7 @@ def _check_proposal(proposal: Proposal) -> Decimal:
     if proposal.outcome != "funded":
         return Decimal(0)
     requested = requested_amount(proposal.application)
-    amount = proposal.amount
+    amount = None if proposal.amount is None else proposal.amount.quantize(CENT)
     reference = proposal.application.reference or ""
     if amount is None or amount <= 0:
         raise OperationError(
@@ -490,12 +504,15 @@ def propose_decisions(actor: User, call: Call, run: RankingRun, proposals: list[
         raise OperationError(_l("The decisions of this call have been sent."))
     if run.needs_draw:
         raise OperationError(_l("Draw the lots of this ranking run before proposing."))
+    lock_chain()  # two officers proposing at once cannot both pass the budget check
     existing = {
         d.application_id: d
         for d in db.session.scalars(select(Decision).where(Decision.call_id == call.id))
     }
     amounts: dict[int, Decimal] = {
-        app_id: d.amount for app_id, d in existing.items() if d.outcome == "funded"
+        app_id: d.amount
+        for app_id, d in existing.items()
+        if d.outcome == "funded" and d.status != RETURNED
     }
     changes = []
     for proposal in proposals:
@@ -562,6 +579,7 @@ def approve_decision(actor: User, decision: Decision) -> None:
         raise OperationError(_l("Another officer must approve the decisions you proposed."))
     if not can_decide_on(actor, decision.application):
         raise OperationError(_l("You may not decide on this application."))
+    _check_budget(decision.call_id)
     decision.status = APPROVED
     decision.reviewed_by_id = actor.id
     decision.reviewed_at = utcnow()
@@ -603,6 +621,26 @@ def return_decision(actor: User, decision: Decision, note: str) -> None:
     )
 
 
+def _check_budget(call_id: int) -> None:
+    """The funded amounts of the proposed and final decisions fit the call's budget now."""
+    call = db.session.get_one(Call, call_id)
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(Decision.amount), 0)).where(
+            Decision.call_id == call_id,
+            Decision.outcome == "funded",
+            Decision.status.in_([PROPOSED, APPROVED]),
+        )
+    )
+    if Decimal(total or 0) > call.budget_envelope:
+        raise OperationError(
+            _l(
+                "The funded amounts add up to %(total)s, more than the budget of %(budget)s.",
+                total=Decimal(total or 0),
+                budget=call.budget_envelope,
+            )
+        )
+
+
 def undecided(call: Call) -> list[Application]:
     """Submitted applications of the call without a final decision."""
     return list(
@@ -627,6 +665,7 @@ def release_decisions(actor: User, call: Call) -> int:
     opens. Every submitted application must have a final decision."""
     if call.decisions_released_at is not None:
         raise OperationError(_l("The decisions of this call have been sent."))
+    _check_budget(call.id)
     missing = undecided(call)
     if missing:
         raise OperationError(
@@ -685,17 +724,23 @@ def release_decisions(actor: User, call: Call) -> int:
 
 def set_comments_released(actor: User, assignment: Assignment, released: bool) -> None:
     """The chair releases (or withholds) a review's comments to the applicants, anonymised."""
-    current = assignment.current_review
-    if released and (current is None or current.status != "submitted"):
+    submitted = [r for r in assignment.reviews if r.status == "submitted"]
+    if released and not submitted:
         raise OperationError(_l("Only a submitted review's comments can be released."))
-    if assignment.comments_released == released:
+    version = submitted[-1].version if released else None
+    if assignment.comments_released == released and assignment.released_version == version:
         return
     assignment.comments_released = released
+    assignment.released_version = version
     record(
         actor,
         "review.comments_released" if released else "review.comments_withheld",
         assignment,
-        {"application_id": assignment.application_id, "reviewer_id": assignment.reviewer_id},
+        {
+            "application_id": assignment.application_id,
+            "reviewer_id": assignment.reviewer_id,
+            "version": version,
+        },
         call_id=assignment.call_id,
     )
 
@@ -705,6 +750,8 @@ def lodge_appeal(actor: User, application: Application, grounds: str) -> Appeal:
     call = application.call
     if not call.appeals_open():
         raise OperationError(_l("The appeal window of this call is closed."))
+    if application.status != "submitted" or _final_decision(application) is None:
+        raise OperationError(_l("Only a final decision can be appealed."))
     if db.session.scalar(select(Appeal.id).where(Appeal.application_id == application.id)):
         raise OperationError(_l("An appeal has already been lodged for this application."))
     grounds = grounds.strip()

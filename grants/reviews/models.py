@@ -112,6 +112,8 @@ class Assignment(db.Model):  # type: ignore[name-defined,misc]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The chair releases a review's comments to the applicants, anonymised.
     comments_released: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # The review version whose comments were released: an amendment is not released with it.
+    released_version: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     application: Mapped[Application] = relationship()

@@ -541,6 +541,10 @@ def save_review(
     if has_conflict(actor.id, assignment.application_id) or assignment.reviewer_id != actor.id:
         raise OperationError(_l("You cannot review this application."))
     call = assignment.application.call
+    if call.decisions_released_at is not None:
+        raise OperationError(
+            _l("The decisions of this call have been sent: its reviews can no longer change.")
+        )
     criteria = {str(c.id) for c in call.criteria}
     clean_scores = {
         k: str(_valid_score(call, v))

@@ -30,6 +30,7 @@ from grants.permissions import (
     can_declare_conflicts,
     can_manage_panel,
     can_release_comments,
+    can_release_comments_on,
     can_review,
     can_use_reviewer_area,
     require,
@@ -820,6 +821,7 @@ def release_comments(call_id: int, application_id: int, assignment_id: int) -> R
     assignment = db.get_or_404(Assignment, assignment_id)
     if assignment.call_id != call.id or assignment.application_id != application_id:
         abort(404)
+    require(can_release_comments_on(current_user, assignment.application))
     form = ReleaseForm()
     if form.validate_on_submit():
         try:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from grants.audit.models import AuditEntry
+from grants.audit.operations import lock_chain
 from grants.calls.models import Call
 from grants.domain import merkle
 from grants.domain.audit_chain import GENESIS_HASH, canonical_json
@@ -101,6 +102,7 @@ def leaf_hashes(call: Call, size: int | None = None) -> list[bytes]:
 
 def seal(call: Call, milestone: str) -> TreeHead:
     """Sign a tree head over the call's public log as it stands (no commit)."""
+    lock_chain()  # no entry joins the log between reading it and signing it
     hashes = leaf_hashes(call)
     head = merkle.TreeHead(
         tree_size=len(hashes),

@@ -6,7 +6,16 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    jsonify,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -90,7 +99,7 @@ def log_download(call_id: int) -> Response:
             yield canonical_json(line) + "\n"
 
     return Response(
-        lines(),
+        stream_with_context(lines()),
         mimetype="application/jsonl",
         headers={"Content-Disposition": f'attachment; filename="call-{call.id}-log.jsonl"'},
     )

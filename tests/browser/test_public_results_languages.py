@@ -90,3 +90,19 @@ def test_wide_scripts_fit_a_phone(axe_page: Page, live_server: LiveServer, lang:
         if overflow > 1:
             culprits = page.evaluate(WIDEST)
             raise AssertionError(f"{path} [{lang}] scrolls sideways by {overflow}px: {culprits}")
+
+
+@pytest.mark.browser
+def test_the_public_log_downloads_from_the_live_server_and_verifies(
+    page: Page, live_server: LiveServer
+) -> None:
+    """Served by the real app (streamed outside the test's own context), the JSON Lines
+    download is whole and passes the offline verifier."""
+    from grants.domain import publiclog
+
+    response = page.request.get(f"/calls/{live_server.results_call_id}/log.jsonl")
+    assert response.status == 200
+    log = publiclog.loads(response.text())
+    assert log.entries and log.heads
+    report = publiclog.verify(log)
+    assert report.ok, report.first_failure
