@@ -358,8 +358,19 @@ def can_appeal(user: Any, application: Application) -> bool:
 
 
 def can_decide_appeal(user: Any, appeal: Appeal) -> bool:
-    """Record an appeal's outcome: an officer who may decide on the application."""
-    return appeal.status == "lodged" and can_decide_on(user, appeal.application)
+    """Record an appeal's outcome: an officer who may decide on the application and took no
+    part in the decision appealed (neither proposed nor approved it)."""
+    if appeal.status != "lodged" or not can_decide_on(user, appeal.application):
+        return False
+    from grants.decisions.models import Decision
+
+    took_part = db.session.scalar(
+        select(Decision.id).where(
+            Decision.application_id == appeal.application_id,
+            (Decision.proposed_by_id == user.id) | (Decision.reviewed_by_id == user.id),
+        )
+    )
+    return took_part is None
 
 
 def require(allowed: bool, *, hide: bool = False) -> None:

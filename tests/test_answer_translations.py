@@ -77,3 +77,16 @@ def test_reviewers_see_the_translation_beside_an_original_they_do_not_read(
         assert "Translation into English, supplied by the applicants" in page
     else:
         assert "Written in Japanese" in page and "<details>" in page
+
+
+def test_a_reviewer_named_only_in_a_translation_is_found_conflicted(setup):  # noqa: F811
+    s = setup
+    app = submit_complete(s)
+    user = reviewer(s, "named@example.org", languages=["en"])
+    answer = app.answer_to(s["question"].id)
+    answer.translation = f"Directed with {user.name} of the Tokyo ensemble."
+    answer.translation_language = "ja"
+    db.session.commit()
+    review_ops.detect_conflicts(s["officer"], s["call"])
+    db.session.commit()
+    assert review_ops.has_conflict(user.id, app.id)

@@ -396,15 +396,25 @@ def test_the_lead_appeals_within_the_window_and_an_officer_decides(client, decid
     login(client, s["partner"])
     assert post(client, f"/applications/{app.id}/appeal", {"grounds": grounds}).status_code == 404
     post(client, "/logout")
+    # The officers who proposed and approved the decision do not judge its appeal.
+    third = make_user("third-officer@example.org", name="Tess Third")
+    db.session.add(FunderOfficer(funder_id=s["funder"].id, user_id=third.id))
+    db.session.commit()
     login(client, s["second"])
     url = f"{base(s)}/appeals/{appeal.id}"
-    assert grounds in client.get(url).get_data(as_text=True)
+    page = client.get(url).get_data(as_text=True)
+    assert grounds in page and "another officer records the outcome" in page
+    assert post(client, url, {"outcome": "upheld", "note": "Mine"}).status_code == 403
+    with pytest.raises(OperationError):
+        ops.decide_appeal(s["second"], appeal, "upheld", "Mine")
+    post(client, "/logout")
+    login(client, third)
     response = post(client, url, {"outcome": "dismissed", "note": ""})
     assert response.status_code == 200
     response = post(client, url, {"outcome": "dismissed", "note": "The reviewer declared no tie."})
     assert response.status_code == 302
     db.session.refresh(appeal)
-    assert appeal.status == "dismissed" and appeal.decided_by_id == s["second"].id
+    assert appeal.status == "dismissed" and appeal.decided_by_id == third.id
     mail = db.session.scalars(
         select(OutboxMessage).where(OutboxMessage.kind == "appeal_outcome")
     ).one()
@@ -545,3 +555,11 @@ def test_amounts_are_rounded_to_cents_before_they_are_checked(decided):
         )
     with pytest.raises(OperationError):
         ops.reduce_amount(s["officer"], s["app"], Decimal("0.004"), "Token")
+
+
+def test_proposing_the_same_outcome_again_logs_nothing_new(decided):
+    s = decided
+    proposal = [ops.Proposal(s["app"], "reserve", Decimal(0), "")]
+    assert ops.propose_decisions(s["officer"], s["call"], s["run"], proposal) == 1
+    assert ops.propose_decisions(s["officer"], s["call"], s["run"], proposal) == 0
+    assert len(actions("decision.proposed")) == 1

@@ -531,6 +531,13 @@ def propose_decisions(actor: User, call: Call, run: RankingRun, proposals: list[
             continue  # final: not proposed again
         amount = _check_proposal(proposal)
         amounts[application.id] = amount
+        if (
+            current is not None
+            and current.status == PROPOSED
+            and (current.run_id, current.outcome, current.amount, current.reason)
+            == (run.id, proposal.outcome, amount, proposal.reason.strip())
+        ):
+            continue  # already proposed as it stands: nothing to log again
         changes.append((application, proposal, amount, current))
     total = sum(amounts.values(), Decimal(0))
     if total > call.budget_envelope:
@@ -783,6 +790,11 @@ def decide_appeal(actor: User, appeal: Appeal, outcome: str, note: str) -> None:
         raise OperationError(_l("Choose an outcome from the list."), "outcome")
     if not can_decide_on(actor, appeal.application):
         raise OperationError(_l("You may not decide on this application."))
+    decision = _final_decision(appeal.application)
+    if decision is not None and actor.id in (decision.proposed_by_id, decision.reviewed_by_id):
+        raise OperationError(
+            _l("An officer who did not take the decision records the outcome of its appeal.")
+        )
     note = note.strip()
     if not note:
         raise OperationError(_l("Explain the outcome to the applicants."), "note")

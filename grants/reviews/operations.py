@@ -256,6 +256,7 @@ def _automatic_reason(
             application.title,
             application.summary,
             *(a.text for a in application.answers),
+            *(a.translation for a in application.answers),
             *(p.role for p in application.partners),
         ]
     ).casefold()
