@@ -135,8 +135,20 @@ def lottery_run(s):
         parameters={"budget": "200"},
         inputs={
             "applications": [
-                {"key": k, "requested": "100", "amount": None} for k in ("10", "11", "12", "13")
+                {
+                    "key": k,
+                    "reviews": {},
+                    "consensus": None,
+                    "multiplier": "1",
+                    "equity_index": "0",
+                    "countries": 2,
+                    "requested": "100",
+                    "amount": None,
+                }
+                for k in ("10", "11", "12", "13")
             ],
+            "criteria": [],
+            "scale": {"minimum": "0", "maximum": "5", "step": "0.5"},
             "labels": {k: f"Project {k}" for k in ("10", "11", "12", "13")},
         },
         result=result,

@@ -58,8 +58,8 @@ def test_the_public_log_has_no_personal_data_and_reviewers_under_pseudonyms(deci
     prev = "0" * 64
     for entry in log:
         assert entry.prev_hash == prev
-        assert entry.hash == ops.entry_hash(prev, entry.body())
-        assert entry.leaf_hash == merkle.leaf_hash(ops.leaf_data(entry.body(), entry.hash)).hex()
+        assert entry.hash == publiclog.entry_hash(prev, entry.body())
+        assert entry.leaf_hash == merkle.leaf_hash(publiclog.leaf_data(entry.line())).hex()
         prev = entry.hash
 
 

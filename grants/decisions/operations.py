@@ -398,10 +398,8 @@ def draw_lots(actor: User, run: RankingRun) -> LotteryDraw:
     seed = int(draw.seed)
     group = list(run.result["lottery_group"])
     lottery = rk.draw_lottery(group, run.result["lottery_places"], seed)
-    amounts = {
-        a["key"]: Decimal(a["requested"] if a.get("amount") is None else a["amount"])
-        for a in run.inputs["applications"]
-    }
+    items, _criteria, _scale = stored_inputs(run)
+    amounts = {item.key: item.funding_amount for item in items}
     settled = rk.settle_lottery(
         run.result["funded"], group, amounts, Decimal(run.parameters["budget"]), lottery.order
     )

@@ -451,15 +451,14 @@ def appeals(call_id: int) -> str:
         "decisions/appeals.html",
         call=call,
         page=page,
-        may_decide={
-            a.id: a.status == "lodged" and ok
-            for a, ok in zip(
-                page.items,
-                decidable(current_user, call, [a.application_id for a in page.items]).values(),
-                strict=True,
-            )
-        },
+        may_decide=_appeals_decidable(list(page.items), call),
     )
+
+
+def _appeals_decidable(appeals: list[Appeal], call: Call) -> dict[int, bool]:
+    """Per appeal of a page: still lodged, and the officer may decide on its application."""
+    allowed = decidable(current_user, call, [a.application_id for a in appeals])
+    return {a.id: a.status == "lodged" and allowed[a.application_id] for a in appeals}
 
 
 @bp.route("/calls/<int:call_id>/appeals/<int:appeal_id>", methods=["GET", "POST"])

@@ -6,8 +6,6 @@ audit chain, so two writers never fork a call's public log either.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,8 +14,8 @@ from sqlalchemy import func, select
 from grants.audit.models import AuditEntry
 from grants.audit.operations import lock_chain
 from grants.calls.models import Call
-from grants.domain import merkle
-from grants.domain.audit_chain import GENESIS_HASH, canonical_json
+from grants.domain import merkle, publiclog
+from grants.domain.audit_chain import GENESIS_HASH, normalise
 from grants.extensions import db
 from grants.transparency import keys
 from grants.transparency.models import PublicEntry, TreeHead
@@ -25,18 +23,6 @@ from grants.transparency.projection import PROJECTIONS, public_actor, subject
 from grants.types import utcnow
 
 LOG_FORMAT = "grants-public-log/1"
-
-
-def entry_hash(prev: str, body: dict[str, Any]) -> str:
-    """``sha256(prev bytes || canonical JSON of the body)``, as in the audit chain."""
-    digest = hashlib.sha256(bytes.fromhex(prev))
-    digest.update(canonical_json(body).encode("utf-8"))
-    return digest.hexdigest()
-
-
-def leaf_data(body: dict[str, Any], hash_: str) -> bytes:
-    """The bytes of a public entry's Merkle leaf: its body and its chain hash."""
-    return canonical_json({**body, "hash": hash_}).encode("utf-8")
 
 
 def publish_entry(entry: AuditEntry) -> PublicEntry | None:
@@ -65,27 +51,21 @@ def publish_entry(entry: AuditEntry) -> PublicEntry | None:
         if isinstance(data.get("application"), str)
         else subject(entry),
         "actor": public_actor(entry),
-        "data": json_safe(data),
+        "data": normalise(data),
         "source": entry.hash,
     }
-    hash_ = entry_hash(prev, body)
+    hash_ = publiclog.entry_hash(prev, body)
     public = PublicEntry(
         call_id=entry.call_id,
         audit_seq=entry.seq,
         prev_hash=prev,
         hash=hash_,
-        leaf_hash=merkle.leaf_hash(leaf_data(body, hash_)).hex(),
+        leaf_hash=merkle.leaf_hash(publiclog.leaf_data({**body, "hash": hash_})).hex(),
         **{k: body[k] for k in ("index", "time", "action", "subject", "actor", "data", "source")},
     )
     db.session.add(public)
     db.session.flush()
     return public
-
-
-def json_safe(data: dict[str, Any]) -> dict[str, Any]:
-    """Exactly what canonical JSON stores (Decimals as strings, sorted keys)."""
-    result: dict[str, Any] = json.loads(canonical_json(data))
-    return result
 
 
 def leaf_hashes(call: Call, size: int | None = None) -> list[bytes]:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from grants.applications.models import Application, Partner
 from grants.calls.models import Call
 from grants.decisions.models import APPROVED, Decision, LotteryDraw, RankingRun
-from grants.decisions.operations import stored_inputs
+from grants.decisions.operations import requested_amount, stored_inputs
 from grants.domain import ranking as rk
 from grants.domain.countries import region_of
 from grants.domain.equity import MobilityFlow, mobility_balance
@@ -123,7 +123,7 @@ def results_for(call: Call) -> Results | None:
                 title=application.title,
                 partners=[(p.organisation.name, p.organisation.country) for p in partners],
                 amount=decision.amount,
-                requested=sum((_share(p) for p in partners), Decimal(0)).quantize(CENT),
+                requested=requested_amount(application),
                 artforms=list(application.artforms or []),
             )
         )
