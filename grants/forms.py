@@ -6,7 +6,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from babel.numbers import NumberFormatError, parse_decimal
-from flask import current_app
+from flask import current_app, flash
 from flask_babel import lazy_gettext as _l
 from wtforms import DecimalField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -84,3 +84,12 @@ class LocaleDecimalField(DecimalField):
         except (NumberFormatError, ValueError) as exc:
             self.data = None
             raise ValueError(self.gettext("Not a valid decimal value.")) from exc
+
+
+def field_error(form: Any, exc: Any) -> None:
+    """Show an operation's refusal beside the field it names (kept with what was typed), or
+    as a flash message when it names none."""
+    if exc.field and exc.field in form:
+        form[exc.field].errors = [*form[exc.field].errors, str(exc.message)]
+    else:
+        flash(str(exc.message), "error")

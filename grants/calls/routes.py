@@ -45,6 +45,7 @@ from grants.domain.texts import missing_languages
 from grants.domain.vocabulary import CONTENT_LANGUAGES
 from grants.errors import OperationError
 from grants.extensions import db
+from grants.forms import field_error
 from grants.labels import PROBLEM_LABELS, label
 from grants.pagination import paginate
 from grants.permissions import (
@@ -104,13 +105,6 @@ def _settings(form: CallSettingsForm) -> dict[str, Any]:
     }
 
 
-def _field_error(form: Any, exc: OperationError) -> None:
-    if exc.field and exc.field in form:
-        form[exc.field].errors = [*form[exc.field].errors, str(exc.message)]
-    else:
-        flash(str(exc.message), "error")
-
-
 @bp.route("/")
 @login_required
 def dashboard() -> str:
@@ -151,7 +145,7 @@ def new_call(funder_id: int) -> Response | str:
                 **_settings(form),
             )
         except OperationError as exc:
-            _field_error(form, exc)
+            field_error(form, exc)
         else:
             db.session.commit()
             flash(
@@ -210,7 +204,7 @@ def settings(call_id: int) -> Response | str:
             ops.update_call_settings(current_user, call, **_settings(form))
         except OperationError as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            field_error(form, exc)
         else:
             db.session.commit()
             flash(_("The call's settings are saved."), "success")
@@ -242,7 +236,7 @@ def texts(call_id: int, lang: str) -> Response | str:
             )
         except OperationError as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            field_error(form, exc)
         else:
             db.session.commit()
             flash(_("The texts are saved."), "success")
@@ -285,7 +279,7 @@ def new_criterion(call_id: int) -> Response | str:
             ops.add_criterion(current_user, call, language=lang, **_criterion_values(form, levels))
         except OperationError as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            field_error(form, exc)
         else:
             db.session.commit()
             flash(_("The criterion is added."), "success")
@@ -319,7 +313,7 @@ def edit_criterion(call_id: int, criterion_id: int, lang: str) -> Response | str
             )
         except OperationError as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            field_error(form, exc)
         else:
             db.session.commit()
             flash(_("The criterion is saved."), "success")
@@ -402,7 +396,7 @@ def new_question(call_id: int) -> Response | str:
             ops.add_question(current_user, call, language=lang, **_question_values(form))
         except OperationError as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            field_error(form, exc)
         else:
             db.session.commit()
             flash(_("The question is added."), "success")
@@ -431,7 +425,7 @@ def edit_question(call_id: int, question_id: int, lang: str) -> Response | str:
             ops.update_question(current_user, question, language=lang, **_question_values(form))
         except OperationError as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            field_error(form, exc)
         else:
             db.session.commit()
             flash(_("The question is saved."), "success")
@@ -490,7 +484,7 @@ def rates(call_id: int) -> Response | str:
             )
         except OperationError as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            field_error(form, exc)
         else:
             db.session.commit()
             flash(_("The exchange rate is saved."), "success")
@@ -580,7 +574,7 @@ def equity(call_id: int) -> Response | str:
             )
         except OperationError as exc:
             db.session.rollback()
-            _field_error(form, exc)
+            field_error(form, exc)
         else:
             db.session.commit()
             flash(
@@ -626,7 +620,7 @@ def set_tier(call_id: int) -> Response | str:
             )
         except OperationError as exc:
             db.session.rollback()
-            _field_error(override_form, exc)
+            field_error(override_form, exc)
         else:
             db.session.commit()
             flash(

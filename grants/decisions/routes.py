@@ -30,6 +30,7 @@ from grants.decisions.models import APPROVED, Appeal, Decision, RankingRun
 from grants.domain import ranking as rk
 from grants.errors import OperationError
 from grants.extensions import db
+from grants.forms import field_error
 from grants.labels import RANKING_METHOD_LABELS, label
 from grants.pagination import paginate
 from grants.permissions import (
@@ -192,11 +193,7 @@ def amount(call_id: int, application_id: int) -> Response | str:
             ops.reduce_amount(current_user, application, form.amount.data, form.reason.data or "")
         except OperationError as exc:
             db.session.rollback()
-            target = form[exc.field] if exc.field and exc.field in form else None
-            if target is not None:
-                target.errors = [*target.errors, str(exc.message)]
-            else:
-                flash(str(exc.message), "error")
+            field_error(form, exc)
         else:
             db.session.commit()
             flash(_("The amount is saved and recorded in the audit log."), "success")
