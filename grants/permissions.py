@@ -205,9 +205,15 @@ def can_manage_panel(user: Any, call: Call) -> bool:
     return can_manage_call(user, call) or panel_role(user, call) == "chair"
 
 
+def can_name_chair(user: Any, call: Call) -> bool:
+    """Name the panel's chair: the funder appoints it, so the call's officers only."""
+    return can_manage_call(user, call)
+
+
 def can_declare_conflicts(user: Any, call: Call) -> bool:
-    """See titles and partner names of submitted applications to declare conflicts."""
-    return panel_role(user, call) is not None
+    """See titles and partner names of submitted applications to declare one's own
+    conflicts: the panel (reviewers and chair) and the call's officers."""
+    return panel_role(user, call) is not None or can_manage_call(user, call)
 
 
 def can_review(user: Any, assignment: Assignment) -> bool:
@@ -262,6 +268,21 @@ def is_conflicted_with(user: Any, application: Application) -> bool:
         )
         is not None
     )
+
+
+def can_see_assessments(user: Any, application: Application) -> bool:
+    """Scores, reviews, comments and consensus of one application: whoever manages the
+    call's panel (its officers and chair), unless conflicted with the application.
+
+    The one rule for conflicts of interest: every page and operation that shows or changes
+    an application's assessment asks it (or ``assessment_hidden_ids`` for a list)."""
+    return can_manage_panel(user, application.call) and not is_conflicted_with(user, application)
+
+
+def assessment_hidden_ids(user: Any, call: Call) -> set[int]:
+    """Applications of the call whose assessment the user must not see: those it acts for
+    or has a recorded conflict with (``can_see_assessments`` for a whole list at once)."""
+    return conflicted_application_ids(user, call)
 
 
 def can_decide(user: Any, call: Call) -> bool:
@@ -337,9 +358,7 @@ def can_release_comments(user: Any, call: Call) -> bool:
 
 def can_release_comments_on(user: Any, application: Application) -> bool:
     """As ``can_release_comments``, and not conflicted with the application."""
-    return can_release_comments(user, application.call) and not is_conflicted_with(
-        user, application
-    )
+    return can_release_comments(user, application.call) and can_see_assessments(user, application)
 
 
 def can_see_decision(user: Any, application: Application) -> bool:

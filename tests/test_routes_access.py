@@ -1,7 +1,9 @@
 """Every route, for every role: who may reach it. A new route without a row here fails.
 
-Roles: anonymous, applicant (a signed-in user with no role), officer of another funder,
-officer of the funder, site administrator.
+Roles: anonymous, applicant (a signed-in user with no role), officer of another funder (who
+also reviews for the call), officer of the funder, site administrator, the panel's chair; and
+for every role that can hold a conflict of interest, a conflicted one: an officer of the funder,
+a chair and a reviewer, each with a conflict recorded (by someone else) on one application.
 """
 
 from __future__ import annotations
@@ -24,53 +26,42 @@ from grants.types import utcnow
 from tests.conftest import login, post
 from tests.test_applications import PDF
 
-ROLES = ("anonymous", "applicant", "stranger", "officer", "admin")
+ROLES = (
+    "anonymous",
+    "applicant",
+    "stranger",
+    "officer",
+    "admin",
+    "chair",
+    "conflicted_officer",
+    "conflicted_chair",
+    "conflicted_reviewer",
+)
 OK, LOGIN, FORBIDDEN, HIDDEN = "ok", "login", 403, 404
 
 EVERYONE = dict.fromkeys(ROLES, OK)
 SIGNED_IN = {**dict.fromkeys(ROLES, OK), "anonymous": LOGIN}
-OFFICER_ONLY = {
-    "anonymous": LOGIN,
-    "applicant": HIDDEN,
-    "stranger": HIDDEN,
-    "officer": OK,
-    "admin": HIDDEN,
-}
-ADMIN_ONLY = {
-    "anonymous": LOGIN,
-    "applicant": FORBIDDEN,
-    "stranger": FORBIDDEN,
-    "officer": FORBIDDEN,
-    "admin": OK,
-}
+NOBODY_SIGNED_IN = {**dict.fromkeys(ROLES, HIDDEN), "anonymous": LOGIN}
+OFFICER_ONLY = {**NOBODY_SIGNED_IN, "officer": OK, "conflicted_officer": OK}
+# Panel pages: the call's officers and the chair, conflicted or not (lists hide what they must).
+PANEL = {**OFFICER_ONLY, "chair": OK, "conflicted_chair": OK}
+# Deciding: the call's officers who are not on its panel.
+DECIDING = OFFICER_ONLY
+ADMIN_ONLY = {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": LOGIN, "admin": OK}
 ANY_OFFICER = {
+    **dict.fromkeys(ROLES, FORBIDDEN),
     "anonymous": LOGIN,
-    "applicant": FORBIDDEN,
     "stranger": OK,
     "officer": OK,
-    "admin": FORBIDDEN,
+    "conflicted_officer": OK,
 }
-REVIEWER_ONLY = {
-    "anonymous": LOGIN,
-    "applicant": HIDDEN,
-    "stranger": OK,
-    "officer": HIDDEN,
-    "admin": HIDDEN,
-}
-APPLICANT_ONLY = {
-    "anonymous": LOGIN,
-    "applicant": OK,
-    "stranger": HIDDEN,
-    "officer": HIDDEN,
-    "admin": HIDDEN,
-}
-DRAFT_PAGE = {
-    "anonymous": HIDDEN,
-    "applicant": HIDDEN,
-    "stranger": HIDDEN,
-    "officer": OK,
-    "admin": HIDDEN,
-}
+REVIEWER_ONLY = {**NOBODY_SIGNED_IN, "stranger": OK}
+# Declaring one's own conflicts: the panel and the call's officers.
+DECLARING = {**PANEL, "stranger": OK, "conflicted_reviewer": OK}
+APPLICANT_ONLY = {**NOBODY_SIGNED_IN, "applicant": OK}
+DRAFT_PAGE = {**dict.fromkeys(ROLES, HIDDEN), "officer": OK, "conflicted_officer": OK}
+# One application's assessment: refused to whoever is conflicted with it.
+ASSESSMENT = {**PANEL, "conflicted_officer": HIDDEN, "conflicted_chair": HIDDEN}
 
 Url = Callable[[dict[str, Any]], str]
 
@@ -167,52 +158,46 @@ RULES: dict[str, list[tuple[str, Url, dict[str, Any]]]] = {
     "calls.remove_tier": [
         ("POST", lambda w: f"/manage/calls/{w['call'].id}/equity/tiers/ET/remove", OFFICER_ONLY)
     ],
-    "reviews.panel": [("GET", lambda w: f"/manage/calls/{w['call'].id}/panel", OFFICER_ONLY)],
-    "reviews.invite": [
-        ("POST", lambda w: f"/manage/calls/{w['call'].id}/panel/invite", OFFICER_ONLY)
-    ],
+    "reviews.panel": [("GET", lambda w: f"/manage/calls/{w['call'].id}/panel", PANEL)],
+    "reviews.invite": [("POST", lambda w: f"/manage/calls/{w['call'].id}/panel/invite", PANEL)],
     "reviews.make_chair": [
         (
             "POST",
             lambda w: f"/manage/calls/{w['call'].id}/panel/{w['member'].id}/chair",
-            OFFICER_ONLY,
+            {**PANEL, "chair": FORBIDDEN, "conflicted_chair": FORBIDDEN},
         )
     ],
     "reviews.detect_conflicts": [
-        ("POST", lambda w: f"/manage/calls/{w['call'].id}/panel/conflicts/detect", OFFICER_ONLY)
+        ("POST", lambda w: f"/manage/calls/{w['call'].id}/panel/conflicts/detect", PANEL)
     ],
     "reviews.add_conflict": [
-        ("POST", lambda w: f"/manage/calls/{w['call'].id}/panel/conflicts", OFFICER_ONLY)
+        ("POST", lambda w: f"/manage/calls/{w['call'].id}/panel/conflicts", PANEL)
     ],
     "reviews.confirm_assignment": [
-        ("POST", lambda w: f"/manage/calls/{w['call'].id}/panel/assign", OFFICER_ONLY)
+        ("POST", lambda w: f"/manage/calls/{w['call'].id}/panel/assign", PANEL)
     ],
-    "reviews.add_pair": [
-        ("POST", lambda w: f"/manage/calls/{w['call'].id}/panel/pairs", OFFICER_ONLY)
-    ],
+    "reviews.add_pair": [("POST", lambda w: f"/manage/calls/{w['call'].id}/panel/pairs", PANEL)],
     "reviews.remove_pair": [
         (
             "POST",
             lambda w: f"/manage/calls/{w['call'].id}/panel/pairs/{w['assignment'].id}/remove",
-            OFFICER_ONLY,
+            PANEL,
         )
     ],
-    "reviews.progress": [
-        ("GET", lambda w: f"/manage/calls/{w['call'].id}/panel/progress", OFFICER_ONLY)
-    ],
+    "reviews.progress": [("GET", lambda w: f"/manage/calls/{w['call'].id}/panel/progress", PANEL)],
     "reviews.reminders": [
-        ("POST", lambda w: f"/manage/calls/{w['call'].id}/panel/reminders", OFFICER_ONLY)
+        ("POST", lambda w: f"/manage/calls/{w['call'].id}/panel/reminders", PANEL)
     ],
     "reviews.consensus": [
         (
             "GET",
             lambda w: f"/manage/calls/{w['call'].id}/panel/consensus/{w['submitted'].id}",
-            OFFICER_ONLY,
+            ASSESSMENT,
         )
     ],
-    "decisions.runs": [("GET", lambda w: f"/manage/calls/{w['call'].id}/ranking", OFFICER_ONLY)],
+    "decisions.runs": [("GET", lambda w: f"/manage/calls/{w['call'].id}/ranking", PANEL)],
     "decisions.run": [
-        ("GET", lambda w: f"/manage/calls/{w['call'].id}/ranking/{w['run'].id}", OFFICER_ONLY)
+        ("GET", lambda w: f"/manage/calls/{w['call'].id}/ranking/{w['run'].id}", PANEL)
     ],
     "decisions.commit_seed": [
         (
@@ -233,7 +218,7 @@ RULES: dict[str, list[tuple[str, Url, dict[str, Any]]]] = {
         (
             "GET",
             lambda w: f"/manage/calls/{w['call'].id}/amounts/{w['submitted'].id}",
-            OFFICER_ONLY,
+            {**DECIDING, "conflicted_officer": FORBIDDEN},
         )
     ],
     "decisions.propose": [
@@ -250,7 +235,7 @@ RULES: dict[str, list[tuple[str, Url, dict[str, Any]]]] = {
         (
             "POST",
             lambda w: f"/manage/calls/{w['call'].id}/decisions/{w['decision'].id}/approve",
-            OFFICER_ONLY,
+            {**DECIDING, "conflicted_officer": FORBIDDEN},
         )
     ],
     "decisions.send_back": [
@@ -268,18 +253,24 @@ RULES: dict[str, list[tuple[str, Url, dict[str, Any]]]] = {
         (
             "GET",
             lambda w: f"/manage/calls/{w['call'].id}/appeals/{w['appeal'].id}",
-            OFFICER_ONLY,
+            {**DECIDING, "conflicted_officer": HIDDEN},
         )
     ],
-    # Only the panel chair releases comments; the officer may open the page but not this.
+    # Only the panel chair releases comments, and not when conflicted; the officer may open
+    # the page but not this.
     "reviews.release_comments": [
         (
             "POST",
             lambda w: (
                 f"/manage/calls/{w['call'].id}/panel/consensus/{w['submitted'].id}"
-                f"/comments/{w['assignment'].id}"
+                f"/comments/{w['sub_assignment'].id}"
             ),
-            {**OFFICER_ONLY, "officer": FORBIDDEN},
+            {
+                **PANEL,
+                "officer": FORBIDDEN,
+                "conflicted_officer": FORBIDDEN,
+                "conflicted_chair": FORBIDDEN,
+            },
         )
     ],
     "decisions.publish": [
@@ -321,10 +312,16 @@ RULES: dict[str, list[tuple[str, Url, dict[str, Any]]]] = {
     "reviews.profile": [("GET", lambda w: "/reviewer/profile", SIGNED_IN)],
     "reviews.workspace": [("GET", lambda w: "/reviewer/", SIGNED_IN)],
     "reviews.conflicts": [
-        ("GET", lambda w: f"/reviewer/calls/{w['call'].id}/conflicts", REVIEWER_ONLY)
+        ("GET", lambda w: f"/reviewer/calls/{w['call'].id}/conflicts", DECLARING)
     ],
     "reviews.review": [
-        ("GET", lambda w: f"/reviewer/assignments/{w['assignment'].id}", REVIEWER_ONLY)
+        ("GET", lambda w: f"/reviewer/assignments/{w['assignment'].id}", REVIEWER_ONLY),
+        # Assigned, then found conflicted: the pair is kept (set aside) but hidden from all.
+        (
+            "GET",
+            lambda w: f"/reviewer/assignments/{w['conflicted_assignment'].id}",
+            NOBODY_SIGNED_IN,
+        ),
     ],
     "organisations.mine": [("GET", lambda w: "/organisations/", SIGNED_IN)],
     "organisations.new": [("GET", lambda w: "/organisations/new", SIGNED_IN)],
@@ -586,9 +583,79 @@ def world_with_link(world):
     world["call"].results_published_at = utcnow()
     db.session.flush()
     world["head"] = seal(world["call"], "published")
+    _add_panel_and_conflicted_roles(world, app, submitted)
     world["panel_token"] = review_ops.panel_token(invited)
     db.session.commit()
     return world
+
+
+def _add_panel_and_conflicted_roles(world: dict[str, Any], app: Any, submitted: Any) -> None:
+    """The chair; an officer, a chair and a reviewer each conflicted (recorded by someone else)
+    with one application: ``submitted`` for the officer and chair, the reviewer's own
+    assignment for the reviewer (its draft review kept, set aside)."""
+    from grants.calls.models import FunderOfficer
+    from grants.extensions import db
+    from grants.reviews.models import Conflict, Review
+    from tests.conftest import make_user
+
+    call, officer = world["call"], world["officer"]
+    for key, email in (
+        ("chair", "chair@example.org"),
+        ("conflicted_chair", "conflicted-chair@example.org"),
+        ("conflicted_reviewer", "conflicted-reviewer@example.org"),
+        ("conflicted_officer", "conflicted-officer@example.org"),
+    ):
+        world[key] = make_user(email, name=key.replace("_", " ").title())
+        if key != "conflicted_officer":
+            db.session.add(
+                PanelMember(
+                    call=call,
+                    email=email,
+                    user_id=world[key].id,
+                    status="active",
+                    is_chair=key.endswith("chair"),
+                    nonce=key[:1] * 32,
+                    invited_by_id=officer.id,
+                )
+            )
+    db.session.add(
+        FunderOfficer(funder_id=world["funder"].id, user_id=world["conflicted_officer"].id)
+    )
+    world["sub_assignment"] = Assignment(
+        call_id=call.id,
+        application_id=submitted.id,
+        reviewer_id=world["stranger"].id,
+        source="manual",
+        reason="Access test",
+        created_by_id=officer.id,
+    )
+    world["conflicted_assignment"] = Assignment(
+        call_id=call.id,
+        application_id=app.id,
+        reviewer_id=world["conflicted_reviewer"].id,
+        source="manual",
+        reason="Access test",
+        created_by_id=officer.id,
+    )
+    db.session.add_all([world["sub_assignment"], world["conflicted_assignment"]])
+    db.session.flush()
+    db.session.add(Review(assignment_id=world["conflicted_assignment"].id, scores={"1": "3"}))
+    for key, application in (
+        ("conflicted_officer", submitted),
+        ("conflicted_chair", submitted),
+        ("conflicted_reviewer", app),
+    ):
+        db.session.add(
+            Conflict(
+                call_id=call.id,
+                application_id=application.id,
+                reviewer_id=world[key].id,
+                source="added",
+                reason="personal",
+                created_by_id=officer.id,
+            )
+        )
+    db.session.flush()
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -596,7 +663,7 @@ def test_each_role_reaches_exactly_what_it_may(app, client, world_with_link, rol
     """Allowed routes answer; the others send to login, refuse (403) or hide (404)."""
     world = world_with_link
     if role != "anonymous":
-        login(client, world[role] if role != "stranger" else world["stranger"])
+        login(client, world[role])
     problems = []
     # Signing out last, so the other routes are tried while signed in.
     for endpoint, cases in sorted(RULES.items(), key=lambda item: item[0] == "auth.logout"):
@@ -608,6 +675,7 @@ def test_each_role_reaches_exactly_what_it_may(app, client, world_with_link, rol
                 problems.append(
                     f"{method} {path} ({endpoint}): expected {expected[role]}, got {got}"
                 )
+    print("\n".join(problems))
     assert problems == []
 
 

@@ -261,6 +261,18 @@ def _criterion_texts(
     return changed
 
 
+def _check_scoring_open(call: Call) -> None:
+    """Criteria, weights and thresholds decided the ranking: they stay once decisions are sent."""
+    if call.decisions_released_at is not None:
+        raise OperationError(
+            _l(
+                "The decisions of this call have been sent: its criteria, weights and "
+                "thresholds can no longer change."
+            ),
+            "weight",
+        )
+
+
 def add_criterion(
     actor: User,
     call: Call,
@@ -273,6 +285,7 @@ def add_criterion(
     descriptors: dict[str, str],
 ) -> Criterion:
     """A new criterion at the end of the list."""
+    _check_scoring_open(call)
     _check_threshold(call, threshold)
     if language == call.default_language and not name.strip():
         raise OperationError(
@@ -318,6 +331,10 @@ def update_criterion(
         raise OperationError(
             _l("Give the criterion a name in the call's default language."), "name"
         )
+    if _plain(weight) != _plain(criterion.weight) or _plain(threshold) != _plain(
+        criterion.threshold
+    ):
+        _check_scoring_open(call)
     changes = _apply(criterion, {"weight": weight, "threshold": threshold})
     texts = _criterion_texts(criterion, language, name, description, descriptors)
     if changes or texts:

@@ -33,7 +33,7 @@ from grants.domain import ranking as rk
 from grants.errors import OperationError
 from grants.extensions import db
 from grants.mail.operations import queue_mail
-from grants.permissions import can_decide_on
+from grants.permissions import can_decide_on, is_conflicted_with
 from grants.reviews.models import Assignment, Conflict, Consensus
 from grants.transparency.keys import pseudonym
 from grants.transparency.operations import seal, seal_once
@@ -729,6 +729,10 @@ def release_decisions(actor: User, call: Call) -> int:
 
 def set_comments_released(actor: User, assignment: Assignment, released: bool) -> None:
     """The chair releases (or withholds) a review's comments to the applicants, anonymised."""
+    if is_conflicted_with(actor, assignment.application):
+        raise OperationError(
+            _l("You have a conflict of interest with this application: you cannot act on it.")
+        )
     submitted = [r for r in assignment.reviews if r.status == "submitted"]
     if released and not submitted:
         raise OperationError(_l("Only a submitted review's comments can be released."))

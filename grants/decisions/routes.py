@@ -35,11 +35,13 @@ from grants.labels import RANKING_METHOD_LABELS, label
 from grants.pagination import paginate
 from grants.permissions import (
     approvable,
+    assessment_hidden_ids,
     can_approve,
     can_decide,
     can_decide_appeal,
     can_decide_on,
     can_manage_panel,
+    can_see_assessments,
     decidable,
     require,
 )
@@ -116,8 +118,13 @@ def run(call_id: int, run_id: int) -> str:
     """One run: the ranked list, the funding line, the lottery and the sensitivity."""
     call = _call(call_id)
     ranking = _run(call, run_id)
+    hidden_ids = assessment_hidden_ids(current_user, call)
+    hidden = set(
+        db.session.scalars(select(Application.reference).where(Application.id.in_(hidden_ids)))
+    )
     return render_template(
         "decisions/run.html",
+        hidden=hidden,
         call=call,
         run=ranking,
         labels={k: f"{k} · {t}" for k, t in ranking.inputs.get("labels", {}).items()},
@@ -466,6 +473,7 @@ def appeal(call_id: int, appeal_id: int) -> Response | str:
     item = db.get_or_404(Appeal, appeal_id)
     if item.call_id != call.id:
         abort(404)
+    require(can_see_assessments(current_user, item.application), hide=True)
     allowed = can_decide_appeal(current_user, item)
     form = AppealOutcomeForm()
     if request.method == "POST":

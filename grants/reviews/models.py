@@ -91,6 +91,7 @@ class Conflict(db.Model):  # type: ignore[name-defined,misc]
 
     application: Mapped[Application] = relationship()
     reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
 
 
 class Assignment(db.Model):  # type: ignore[name-defined,misc]

@@ -16,13 +16,14 @@ from grants.applications.models import Application, Partner
 from grants.audit.operations import record
 from grants.auth.models import User
 from grants.auth.operations import normalise_email
-from grants.calls.models import Call
+from grants.calls.models import Call, FunderOfficer
 from grants.domain import assignment as solver
 from grants.domain.countries import region_of
 from grants.errors import OperationError
 from grants.extensions import db
 from grants.mail.operations import queue_mail
 from grants.organisations.models import OrganisationMember
+from grants.permissions import is_conflicted_with
 from grants.reviews.models import (
     CONFLICT_REASONS,
     Assignment,
@@ -266,10 +267,18 @@ def _automatic_reason(
 
 
 def detect_conflicts(actor: User | str, call: Call) -> list[Conflict]:
-    """Record the automatic conflicts: a reviewer affiliated with a partner organisation
-    (member, or named among their affiliations), or named in the application."""
+    """Record the automatic conflicts: a reviewer or officer of the call affiliated with a
+    partner organisation (member, or named among their affiliations), or named in the
+    application."""
     members = [m for m in active_members(call) if m.user_id]
     users = {m.user_id: m.user for m in members}
+    # Conflicts bind the call's officers too: they see scores and take the decisions.
+    for officer in db.session.scalars(
+        select(User)
+        .join(FunderOfficer, FunderOfficer.user_id == User.id)
+        .where(FunderOfficer.funder_id == call.funder_id)
+    ):
+        users.setdefault(officer.id, officer)
     profiles = profiles_for(users)
     memberships: dict[int, set[int]] = {uid: set() for uid in users}
     for user_id, org_id in db.session.execute(
@@ -332,6 +341,24 @@ def _add_conflict(
             Assignment.application_id == application.id, Assignment.reviewer_id == reviewer_id
         )
     ):
+        if assignment.reviews:
+            # Nothing a reviewer wrote is deleted: the review stays, set aside. Every reader of
+            # reviews (ranking, consensus, feedback, progress) leaves out conflicted pairs.
+            record(
+                actor,
+                "review.set_aside",
+                assignment,
+                {
+                    "application_id": application.id,
+                    "reviewer_id": reviewer_id,
+                    "conflict_id": conflict.id,
+                    "reason": "conflict",
+                    "versions": [r.version for r in assignment.reviews],
+                    "submitted": [r.version for r in assignment.reviews if r.status == "submitted"],
+                },
+                call_id=call.id,
+            )
+            continue
         record(
             actor,
             "panel.assignment_removed",
@@ -341,6 +368,14 @@ def _add_conflict(
         )
         db.session.delete(assignment)
     return conflict
+
+
+def _refuse_if_conflicted(actor: User | str, application: Application) -> None:
+    """An actor conflicted with the application changes nothing of its assessment."""
+    if isinstance(actor, User) and is_conflicted_with(actor, application):
+        raise OperationError(
+            _l("You have a conflict of interest with this application: you cannot act on it.")
+        )
 
 
 def declare_conflict(actor: User, application: Application, *, reason: str, note: str) -> Conflict:
@@ -358,6 +393,7 @@ def add_conflict(
     """The chair or an officer records a conflict for a reviewer."""
     if reason not in CONFLICT_REASONS:
         raise OperationError(_l("Choose a reason from the list."), "reason")
+    _refuse_if_conflicted(actor, application)
     if has_conflict(reviewer_id, application.id):
         raise OperationError(_l("A conflict with this application is already recorded."))
     return _add_conflict(actor, application.call, application, reviewer_id, "added", reason, note)
@@ -460,6 +496,7 @@ def add_assignment(
     """The chair adds a pair by hand, with a reason; hard rules still hold."""
     if not reason.strip():
         raise OperationError(_l("Say why this pair is added."), "reason")
+    _refuse_if_conflicted(actor, application)
     if has_conflict(reviewer_id, application.id):
         raise OperationError(_l("This reviewer has a conflict with the application."))
     exists = db.session.scalar(
@@ -493,6 +530,7 @@ def remove_assignment(actor: User, assignment: Assignment, reason: str) -> None:
     """The chair removes a pair, with a reason."""
     if not reason.strip():
         raise OperationError(_l("Say why this pair is removed."), "reason")
+    _refuse_if_conflicted(actor, assignment.application)
     if any(r.status == "submitted" for r in assignment.reviews):
         raise OperationError(_l("A submitted review cannot be removed."))
     record(
@@ -645,6 +683,14 @@ def save_consensus(
 ) -> Consensus:
     """The chair records the panel's agreed scores; the ranking uses them where they exist."""
     call = application.call
+    _refuse_if_conflicted(actor, application)
+    if call.decisions_released_at is not None:
+        raise OperationError(
+            _l(
+                "The decisions of this call have been sent: its consensus scores can no "
+                "longer change."
+            )
+        )
     criteria = {str(c.id) for c in call.criteria}
     clean = {k: str(_valid_score(call, v)) for k, v in scores.items() if k in criteria and v}
     if set(clean) != criteria:

@@ -27,11 +27,14 @@ from grants.extensions import db
 from grants.forms import choices
 from grants.labels import ARTFORM_LABELS, label
 from grants.permissions import (
+    assessment_hidden_ids,
     can_declare_conflicts,
     can_manage_panel,
+    can_name_chair,
     can_release_comments,
     can_release_comments_on,
     can_review,
+    can_see_assessments,
     can_use_reviewer_area,
     require,
 )
@@ -162,6 +165,8 @@ def panel(call_id: int) -> str:
         .where(Assignment.call_id == call.id)
         .order_by(Assignment.application_id, Assignment.reviewer_id)
     ).all()
+    # Who reviews an application stays hidden from a viewer conflicted with it.
+    hidden = assessment_hidden_ids(current_user, call)
     current_unmet: Any = {}
     if assignments:
         needs, reviewers_in, conflicts_in = ops.solver_input(call)
@@ -195,7 +200,8 @@ def panel(call_id: int) -> str:
         profiles=profiles,
         coverage=_coverage(call, members, profiles),
         conflicts=conflicts,
-        assignments=assignments,
+        set_aside={(c.application_id, c.reviewer_id) for c in conflicts},
+        assignments=[a for a in assignments if a.application_id not in hidden],
         current_unmet=current_unmet,
         preview=preview,
         seed=seed,
@@ -275,6 +281,7 @@ def invite(call_id: int) -> Response:
 def make_chair(call_id: int, member_id: int) -> Response:
     """Name this member the chair."""
     call = _call_for_panel(call_id)
+    require(can_name_chair(current_user, call))
     member = db.get_or_404(PanelMember, member_id)
     if member.call_id != call.id:
         abort(404)
@@ -679,6 +686,14 @@ def progress(call_id: int) -> str:
         .where(Assignment.call_id == call.id)
     ).all()
     conflicted = ops.conflicted_pairs(call)
+    hidden = assessment_hidden_ids(current_user, call)
+    set_aside = sum(
+        1
+        for a in assignments
+        if (a.application_id, a.reviewer_id) in conflicted
+        and a.reviews
+        and a.application_id not in hidden
+    )
     assignments = [a for a in assignments if (a.application_id, a.reviewer_id) not in conflicted]
     late = call.review_deadline is not None and call.review_deadline < utcnow()
     reviewers: dict[int, dict[str, Any]] = {}
@@ -692,6 +707,8 @@ def progress(call_id: int) -> str:
         row["assigned"] += 1
         row["submitted"] += done
         row["drafts"] += current is not None and not done
+        if a.application_id in hidden:
+            continue  # the viewer's own conflict: no scores, no disagreement, no consensus
         app_row = applications.setdefault(
             a.application_id, {"application": a.application, "reviews": [], "due": 0}
         )
@@ -702,6 +719,7 @@ def progress(call_id: int) -> str:
     consensus = {
         c.application_id: c
         for c in db.session.scalars(select(Consensus).where(Consensus.call_id == call.id))
+        if c.application_id not in hidden
     }
     for row in applications.values():
         row["spread"] = ops.score_spread(call, row["reviews"])
@@ -715,6 +733,8 @@ def progress(call_id: int) -> str:
         reviewers=sorted(reviewers.values(), key=lambda r: r["name"]),
         applications=sorted(applications.values(), key=lambda r: r["application"].reference or ""),
         consensus=consensus,
+        hidden=len(hidden),
+        set_aside=set_aside,
         confirm_form=ConfirmForm(),
     )
 
@@ -751,6 +771,7 @@ def consensus(call_id: int, application_id: int) -> Response | str:
     application = db.get_or_404(Application, application_id)
     if application.call_id != call.id or application.status != "submitted":
         abort(404)
+    require(can_see_assessments(current_user, application), hide=True)
     existing = db.session.scalar(
         select(Consensus).where(Consensus.application_id == application.id)
     )
@@ -780,14 +801,25 @@ def consensus(call_id: int, application_id: int) -> Response | str:
             db.session.commit()
             flash(_("The consensus is recorded."), "success")
             return redirect(url_for("reviews.progress", call_id=call.id))
-    assigned = [
-        a
-        for a in db.session.scalars(
+    every = list(
+        db.session.scalars(
             select(Assignment)
-            .options(selectinload(Assignment.reviews))
+            .options(selectinload(Assignment.reviews), joinedload(Assignment.reviewer))
             .where(Assignment.application_id == application.id)
         )
-        if not ops.has_conflict(a.reviewer_id, application.id)
+    )
+    conflicts = {
+        c.reviewer_id: c
+        for c in db.session.scalars(
+            select(Conflict)
+            .options(joinedload(Conflict.created_by))
+            .where(Conflict.application_id == application.id)
+        )
+    }
+    assigned = [a for a in every if a.reviewer_id not in conflicts]
+    # Reviews of a reviewer found conflicted later: kept, shown as set aside, never counted.
+    set_aside = [
+        (a, conflicts[a.reviewer_id]) for a in every if a.reviewer_id in conflicts and a.reviews
     ]
     reviews = [
         a.current_review
@@ -803,6 +835,8 @@ def consensus(call_id: int, application_id: int) -> Response | str:
         form=form,
         reviews=reviews,
         history=history,
+        set_aside=set_aside,
+        reason_label=lambda code: label(CONFLICT_REASON_LABELS, code),
         can_release=can_release_comments(current_user, call),
         release_form=ReleaseForm(),
     )
