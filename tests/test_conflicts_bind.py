@@ -268,3 +268,15 @@ def test_consensus_and_criteria_freeze_once_the_decisions_are_sent(decided):  # 
         descriptors={},
     )
     db.session.commit()
+
+
+def test_no_lottery_step_after_the_decisions_are_sent(decided):  # noqa: F811
+    from tests.test_decisions import lottery_run
+
+    s = decided
+    run = lottery_run(s)
+    approve_all(s)
+    decision_ops.release_decisions(s["officer"], s["call"])
+    db.session.commit()
+    with pytest.raises(OperationError, match="lottery"):
+        decision_ops.commit_lottery_seed(s["officer"], run)

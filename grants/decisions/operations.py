@@ -356,8 +356,17 @@ def reduce_amount(
     )
 
 
+def _refuse_after_sending(call: Call) -> None:
+    """Once the decisions are sent, nothing they rest on is drawn or computed again."""
+    if call.decisions_released_at is not None:
+        raise OperationError(
+            _l("The decisions of this call have been sent: its lottery can no longer change.")
+        )
+
+
 def commit_lottery_seed(actor: User, run: RankingRun) -> LotteryDraw:
     """Step 1 of the lottery: a fresh seed whose sha256 goes into the audit log now."""
+    _refuse_after_sending(db.session.get_one(Call, run.call_id))
     if not run.result.get("lottery_group"):
         raise OperationError(_l("This ranking run has no lottery group."))
     if run.draw is not None:
@@ -390,6 +399,7 @@ def commit_lottery_seed(actor: User, run: RankingRun) -> LotteryDraw:
 def draw_lots(actor: User, run: RankingRun) -> LotteryDraw:
     """Step 2: reveal the committed seed, order the group by its tickets and fund the
     drawn order with what the others leave of the budget."""
+    _refuse_after_sending(db.session.get_one(Call, run.call_id))
     draw = run.draw
     if draw is None:
         raise OperationError(_l("Commit a seed before drawing the lots."))
