@@ -22,6 +22,7 @@ from grants.auth.models import User
 from grants.calls.models import Call, CallQuestion
 from grants.extensions import db
 from grants.organisations.models import Organisation
+from grants.pdf import safe_pdf_name
 from grants.types import Money, UTCDateTime, utcnow
 
 BUDGET_CATEGORIES = (
@@ -208,6 +209,22 @@ class Attachment(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     application: Mapped[Application] = relationship(back_populates="attachments")
+
+    @property
+    def file_name(self) -> str:
+        """The name to show and serve: a safe ``.pdf`` name (labels stored before names were
+        rebuilt on upload are rebuilt here the same way)."""
+        return safe_pdf_name(self.label)
+
+    @property
+    def number(self) -> int:
+        """Its place among the application's documents, from 1 (the "Document 2" of blind
+        review)."""
+        return next(
+            index
+            for index, attachment in enumerate(self.application.attachments, start=1)
+            if attachment.id == self.id
+        )
 
 
 class Invitation(db.Model):  # type: ignore[name-defined,misc]
