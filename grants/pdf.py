@@ -7,6 +7,7 @@ Everything here works on bytes and strings only; the callers decide what to say 
 from __future__ import annotations
 
 import binascii
+import contextlib
 import logging
 import math
 import multiprocessing
@@ -232,7 +233,9 @@ def _run_limited(
     """The child's side of ``bounded``."""
     cpu = max(1, math.ceil(seconds))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    # Not every system limits address space (macOS may refuse); the CPU limit still holds.
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     # pypdf logs every repair it makes; the parent says what matters.
     logging.disable(logging.CRITICAL)
     try:
@@ -252,7 +255,7 @@ def _strip_identifying(root: DictionaryObject) -> None:
     seen: set[tuple[int, int]] = set()
     queue: deque[PdfObject] = deque([root])
     while queue:
-        item = queue.popleft()
+        item: PdfObject | None = queue.popleft()
         if isinstance(item, IndirectObject):
             ref = (item.idnum, item.generation)
             if ref in seen:

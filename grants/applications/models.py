@@ -200,7 +200,8 @@ class Attachment(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
-    # The user's file name, kept only as a label; never used as a path.
+    # A safe .pdf name rebuilt from the user's file name (grants.pdf.safe_pdf_name), shown
+    # and served; never used as a path.
     label: Mapped[str] = mapped_column(String(255))
     storage_key: Mapped[str] = mapped_column(String(64), unique=True)
     sha256: Mapped[str] = mapped_column(String(64))
