@@ -82,6 +82,11 @@ class Config:
     PAGE_SIZE = 20
     UPLOAD_FOLDER = str(INSTANCE_DIR / "uploads")
     UPLOAD_MAX_BYTES = 10 * 1024 * 1024
+    # A generous cap on the pages of an uploaded PDF (reading the page tree is bounded too).
+    UPLOAD_MAX_PAGES = 2000
+    # CPU seconds a PDF may take to check on upload or to copy for blind review; the work
+    # runs in a separate, memory-limited process, so a hostile file cannot hold a worker.
+    UPLOAD_PARSE_SECONDS = 10
     # Requests larger than this are refused before they are read (413).
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024
     INVITATION_MAX_AGE_DAYS = 14
@@ -162,7 +167,13 @@ def load_config(name: str | None = None) -> dict[str, Any]:
     for key, value in overrides.items():
         if value:
             settings[key] = value
-    for key in ("MAIL_PORT", "TRUSTED_PROXIES", "UPLOAD_MAX_BYTES"):
+    for key in (
+        "MAIL_PORT",
+        "TRUSTED_PROXIES",
+        "UPLOAD_MAX_BYTES",
+        "UPLOAD_MAX_PAGES",
+        "UPLOAD_PARSE_SECONDS",
+    ):
         raw = _env(key)
         if raw:
             settings[key] = int(raw)

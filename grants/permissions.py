@@ -164,6 +164,14 @@ def can_download_attachment(user: Any, attachment: Attachment) -> bool:
     return _is_assigned_without_conflict(user, attachment.application_id)
 
 
+def gets_blind_copy(user: Any, attachment: Attachment) -> bool:
+    """On a blind call, whoever downloads as a reviewer (not as a partner or an officer of the
+    call) receives a copy with a neutral name and without the PDF's document metadata."""
+    return bool(attachment.application.call.blind) and not can_view_application(
+        user, attachment.application
+    )
+
+
 def _is_assigned_without_conflict(user: Any, application_id: int) -> bool:
     if not _authenticated(user):
         return False

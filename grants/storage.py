@@ -67,15 +67,3 @@ class LocalStorage:
 def get_storage() -> Storage:
     """The configured store (a local folder, ``UPLOAD_FOLDER``)."""
     return LocalStorage(Path(current_app.config["UPLOAD_FOLDER"]))
-
-
-def looks_like_pdf(data: bytes) -> bool:
-    """True when the bytes are a PDF by content: the header and an end-of-file marker.
-
-    The name and the browser's content type are never trusted.
-    """
-    head = data[:1024]
-    start = head.find(b"%PDF-")
-    if start == -1 or not head[start + 5 : start + 8][:1].isdigit():
-        return False
-    return b"%%EOF" in data[-2048:]

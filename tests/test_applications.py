@@ -21,7 +21,27 @@ from grants.mail.models import OutboxMessage
 from grants.organisations.operations import create_organisation
 from tests.conftest import login, make_call, make_user, post
 
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+def make_pdf(pages=1, metadata=None, password=None):
+    """A real PDF made with pypdf: blank pages, optional document information, optionally
+    encrypted."""
+    from io import BytesIO
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    if metadata:
+        writer.add_metadata(metadata)
+    if password is not None:
+        writer.encrypt(password, algorithm="RC4-128")
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+PDF = make_pdf()
 
 
 def make_org(user, name, country):

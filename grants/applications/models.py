@@ -22,6 +22,7 @@ from grants.auth.models import User
 from grants.calls.models import Call, CallQuestion
 from grants.extensions import db
 from grants.organisations.models import Organisation
+from grants.pdf import safe_pdf_name
 from grants.types import Money, UTCDateTime, utcnow
 
 BUDGET_CATEGORIES = (
@@ -199,7 +200,8 @@ class Attachment(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
-    # The user's file name, kept only as a label; never used as a path.
+    # A safe .pdf name rebuilt from the user's file name (grants.pdf.safe_pdf_name), shown
+    # and served; never used as a path.
     label: Mapped[str] = mapped_column(String(255))
     storage_key: Mapped[str] = mapped_column(String(64), unique=True)
     sha256: Mapped[str] = mapped_column(String(64))
@@ -208,6 +210,22 @@ class Attachment(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     application: Mapped[Application] = relationship(back_populates="attachments")
+
+    @property
+    def file_name(self) -> str:
+        """The name to show and serve: a safe ``.pdf`` name (labels stored before names were
+        rebuilt on upload are rebuilt here the same way)."""
+        return safe_pdf_name(self.label)
+
+    @property
+    def number(self) -> int:
+        """Its place among the application's documents, from 1 (the "Document 2" of blind
+        review)."""
+        return next(
+            index
+            for index, attachment in enumerate(self.application.attachments, start=1)
+            if attachment.id == self.id
+        )
 
 
 class Invitation(db.Model):  # type: ignore[name-defined,misc]

@@ -43,8 +43,9 @@ from grants.errors import OperationError
 from grants.extensions import db
 from grants.mail.operations import queue_mail
 from grants.organisations.models import Organisation
+from grants.pdf import PdfProblem, PdfTooComplex, bounded, check_pdf, safe_pdf_name
 from grants.permissions import organisation_ids
-from grants.storage import get_storage, looks_like_pdf
+from grants.storage import get_storage
 from grants.types import utcnow
 from grants.urls import external_url
 
@@ -367,22 +368,32 @@ def remove_flow(actor: User, flow: MobilityFlow) -> Outcome:
 def add_attachment(
     actor: User, application: Application, filename: str, data: bytes
 ) -> tuple[Attachment, Outcome]:
-    """Store a PDF (checked by its content) under a random key."""
+    """Store a PDF (checked by parsing it) under a random key, named from a safe stem.
+
+    The bytes are stored exactly as uploaded; only the name is rebuilt (see
+    ``grants.pdf.safe_pdf_name``), and the page shows the name it was given.
+    """
     require_editable(application)
     limit = current_app.config["UPLOAD_MAX_BYTES"]
     if len(data) > limit:
         raise OperationError(
             _l("The file is larger than %(size)s MB.", size=f"{limit / 1024 / 1024:g}"), "file"
         )
-    if not data or not looks_like_pdf(data):
-        raise OperationError(
-            _l("This file is not a PDF. Save it as PDF and upload it again."), "file"
-        )
+    max_pages = current_app.config["UPLOAD_MAX_PAGES"]
+    problem: PdfProblem | None = PdfProblem.NOT_PDF
+    if data:
+        try:
+            problem = bounded(
+                check_pdf, data, max_pages, seconds=current_app.config["UPLOAD_PARSE_SECONDS"]
+            )
+        except PdfTooComplex:
+            problem = PdfProblem.TOO_COMPLEX
+    if problem is not None:
+        raise OperationError(_pdf_problem_text(problem, max_pages), "file")
     stored = get_storage().save(data)
-    label = (filename or "document.pdf").replace("\\", "/").rsplit("/", 1)[-1][:255]
     attachment = Attachment(
         application=application,
-        label=label,
+        label=safe_pdf_name(filename),
         storage_key=stored.key,
         sha256=stored.sha256,
         size=stored.size,
@@ -398,6 +409,27 @@ def add_attachment(
         call_id=application.call_id,
     )
     return attachment, _changed(actor, application, "attachment")
+
+
+def _pdf_problem_text(problem: PdfProblem, max_pages: int) -> Any:
+    if problem is PdfProblem.ENCRYPTED:
+        return _l(
+            "This PDF is protected by a password or encryption, so reviewers could not open "
+            "it. Save it again without protection and upload it again."
+        )
+    if problem is PdfProblem.NO_PAGES:
+        return _l("This PDF has no pages. Check the file and upload it again.")
+    if problem is PdfProblem.TOO_MANY_PAGES:
+        return _l(
+            "This PDF has more than %(num)d pages. Split it or shorten it and upload it again.",
+            num=max_pages,
+        )
+    if problem is PdfProblem.TOO_COMPLEX:
+        return _l(
+            "This PDF is too complex to check. Save it again from your PDF reader (for example "
+            "with Print to PDF) and upload it again."
+        )
+    return _l("This file is not a PDF. Save it as PDF and upload it again.")
 
 
 def remove_attachment(actor: User, attachment: Attachment) -> Outcome:

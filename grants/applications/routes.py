@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from io import BytesIO
+from typing import Any, BinaryIO
+from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -54,6 +56,7 @@ from grants.labels import checklist_text
 from grants.organisations.models import Organisation
 from grants.organisations.operations import my_organisations
 from grants.pagination import paginate
+from grants.pdf import PdfError, ascii_pdf_name, bounded, safe_pdf_name, without_metadata
 from grants.permissions import (
     can_appeal,
     can_download_attachment,
@@ -63,6 +66,7 @@ from grants.permissions import (
     can_see_decision,
     can_start_application,
     can_view_application,
+    gets_blind_copy,
     organisation_ids,
     require,
 )
@@ -538,7 +542,7 @@ def upload(application_id: int) -> Response | str:
         storage = form.file.data
         data = storage.read(current_app.config["UPLOAD_MAX_BYTES"] + 1)
         try:
-            _attachment, outcome = ops.add_attachment(
+            attachment, outcome = ops.add_attachment(
                 current_user, application, storage.filename or "", data
             )
         except OperationError as exc:
@@ -546,26 +550,69 @@ def upload(application_id: int) -> Response | str:
             _field_error(form, exc)
         else:
             db.session.commit()
-            _report(outcome, _("The document is uploaded."))
+            _report(outcome, _("The document is uploaded as %(name)s.", name=attachment.label))
             return _back(application, "#attachments")
     return render_template("applications/upload.html", application=application, form=form)
 
 
 @bp.route("/applications/<int:application_id>/attachments/<int:attachment_id>")
 @login_required
-def download(application_id: int, attachment_id: int) -> Response:
-    """Serve an attachment as a download, never inline."""
+def download(application_id: int, attachment_id: int) -> Response | tuple[str, int]:
+    """Serve an attachment as a download, never inline.
+
+    Partners and officers get the file exactly as uploaded. A reviewer on a blind call gets a
+    copy named after the reference and without the PDF's document metadata; the stored file
+    is never changed.
+    """
     attachment = db.get_or_404(Attachment, attachment_id)
     if attachment.application_id != application_id:
         abort(404)
     require(can_download_attachment(current_user, attachment), hide=True)
+    body: BinaryIO
+    if gets_blind_copy(current_user, attachment):
+        with get_storage().open(attachment.storage_key) as handle:
+            original = handle.read()
+        try:
+            body = BytesIO(
+                bounded(
+                    without_metadata,
+                    original,
+                    seconds=current_app.config["UPLOAD_PARSE_SECONDS"],
+                )
+            )
+        except PdfError as exc:
+            # Only files stored before uploads were checked this way can fail here; never
+            # send the original instead, it may name its authors.
+            current_app.logger.warning(
+                "Attachment %s not served on a blind call: %s", attachment.id, exc
+            )
+            return render_template(
+                "errors/error.html",
+                code=409,
+                message=_(
+                    "This document cannot be prepared for blind review, so it is not shown. "
+                    "Ask the programme officer of the call for a copy."
+                ),
+            ), 409
+        application = attachment.application
+        name = safe_pdf_name(
+            f"{application.reference or application.id}-document-{attachment.number}"
+        )
+    else:
+        body = get_storage().open(attachment.storage_key)
+        name = attachment.file_name
     response = send_file(
-        get_storage().open(attachment.storage_key),
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=attachment.label,
-        max_age=0,
+        body, mimetype="application/pdf", as_attachment=True, download_name=name, max_age=0
     )
+    if not name.isascii():
+        # RFC 6266: filename* carries the UTF-8 name, filename a readable ASCII fallback
+        # (Werkzeug's own fallback drops every non-Latin letter and can leave just ".pdf").
+        response.headers.set(
+            "Content-Disposition",
+            "attachment",
+            filename=ascii_pdf_name(name),
+            **{"filename*": "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")},
+        )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response

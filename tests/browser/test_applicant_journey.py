@@ -27,11 +27,11 @@ from tests.browser.conftest import (
     flash,
     sign_in,
 )
+from tests.test_applications import PDF
 
 LANGUAGES = ["en", "ja"]
 AIKO = "aiko@demo.example.org"  # leads the submitted "Rivers of Memory"
 MARIA = "maria@demo.example.org"  # leads the draft "Archives of Song"
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 SIGNOFFS_CLEARED = (
     "The application changed, so every partner's sign-off was cleared. "
     "Each partner needs to sign again."
@@ -345,7 +345,7 @@ def test_lead_and_partner_build_sign_and_submit_an_application(
     expect(documents).to_contain_text("No documents yet.")
     documents.get_by_label("PDF document").set_input_files(pdf)
     documents.get_by_role("button", name="Upload").click()
-    expect(flash(lead)).to_have_text("The document is uploaded.")
+    expect(flash(lead)).to_have_text("The document is uploaded as partnership-letter.pdf.")
     expect(documents.get_by_role("link", name="partnership-letter.pdf")).to_be_visible()
 
     # The invitation, written with the keyboard only and sent with the space bar.
