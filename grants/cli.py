@@ -66,11 +66,14 @@ def demo() -> None:
 @grants_cli.command("send-mail")
 @click.option("--limit", default=100, show_default=True)
 def send_mail(limit: int) -> None:
-    """Deliver waiting e-mail from the outbox, with retries on failure."""
+    """Deliver waiting e-mail from the outbox; one bad message never stops the rest."""
     from grants.mail.operations import deliver_pending
 
     sent, failed = deliver_pending(limit)
-    click.echo(f"{sent} sent, {failed} failed (will be retried).")
+    click.echo(
+        f"{sent} sent, {failed} failed: a server that did not answer is tried again later; "
+        "a message that cannot be sent is marked failed on the outbox page."
+    )
 
 
 @audit_cli.command("verify")
