@@ -357,3 +357,63 @@ def test_a_subject_is_one_line_that_fits_its_column(app):
     assert "\n" not in message.subject and "\r" not in message.subject
     assert message.subject.startswith("Invitation to review for Line Bcc: spy@example.org")
     assert len(message.subject) == 300 and message.subject.endswith("…")
+
+
+def test_two_workers_send_each_message_once_and_fail_the_bad_ones_once(tmp_path, real_sessions):
+    """Two workers at once, on their own connections: every good message arrives exactly
+    once, every bad one is failed once, and neither worker dies."""
+    import threading
+
+    from tests.conftest import database_url, make_app
+
+    inbox = Inbox()
+    inbox.refuse["gone@example.org"] = "550 5.1.1 gone"
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app = make_app(
+        database_url(str(tmp_path), "mailworkers"),
+        MAIL_BACKEND="smtp",
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=controller.port,
+    )
+    try:
+        with app.app_context():
+            for n in range(12):
+                recipient = "gone@example.org" if n % 6 == 3 else f"p{n}@example.org"
+                subject = "Bad\nsubject" if n % 6 == 5 else f"Message {n}"
+                db.session.add(
+                    OutboxMessage(
+                        recipient=recipient, subject=subject, body="Hi.", locale="en", kind="t"
+                    )
+                )
+            db.session.commit()
+        results: list[tuple[int, int]] = []
+        errors: list[BaseException] = []
+        start = threading.Barrier(2)
+
+        def worker() -> None:
+            try:
+                with app.app_context():
+                    start.wait()
+                    results.append(deliver_pending())
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert sum(sent for sent, _ in results) == 8
+        assert sum(failed for _, failed in results) == 4
+        assert sorted(recipients(inbox)) == sorted(
+            f"p{n}@example.org" for n in range(12) if n % 6 not in (3, 5)
+        )
+        with app.app_context():
+            rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
+            assert [m.status for m in rows].count("failed") == 4
+            assert all(m.attempts == 1 for m in rows)
+            db.engine.dispose()
+    finally:
+        controller.stop()
