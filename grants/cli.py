@@ -48,10 +48,35 @@ def create_admin(email: str, name: str, password: str, locale: str, timezone: st
     click.echo(f"Administrator {user.email} created.")
 
 
+# Where demo data (known passwords, invented people) may go without asking.
+DEMO_ENVIRONMENTS = frozenset({"development", "testing"})
+
+
 @grants_cli.command("demo")
-def demo() -> None:
-    """Load demo data (idempotent) and print the demo logins."""
+@click.option(
+    "--yes-this-is-not-production",
+    "not_production",
+    is_flag=True,
+    help="Load the demo data although GRANTS_ENV is neither development nor testing.",
+)
+def demo(not_production: bool) -> None:
+    """Load demo data (idempotent) and print the demo logins.
+
+    Refused unless GRANTS_ENV is development or testing: the demo accounts share a
+    published password, so they must never reach a production database.
+    """
+    from flask import current_app
+
     from grants.demo import DEMO_LOGINS, demo_results_call, load_demo
+
+    env_name = current_app.config.get("ENV_NAME", "production")
+    if env_name not in DEMO_ENVIRONMENTS and not not_production:
+        raise click.ClickException(
+            f"Refusing to load demo data: GRANTS_ENV is {env_name!r}. Demo accounts share a "
+            "published password and must never reach a production database. Run it with "
+            "GRANTS_ENV=development (as `make run` does), or add --yes-this-is-not-production "
+            "if this database really is not production."
+        )
 
     created = load_demo()
     click.echo("Demo data " + ("loaded." if created else "already present."))
@@ -66,11 +91,14 @@ def demo() -> None:
 @grants_cli.command("send-mail")
 @click.option("--limit", default=100, show_default=True)
 def send_mail(limit: int) -> None:
-    """Deliver waiting e-mail from the outbox, with retries on failure."""
+    """Deliver waiting e-mail from the outbox; one bad message never stops the rest."""
     from grants.mail.operations import deliver_pending
 
     sent, failed = deliver_pending(limit)
-    click.echo(f"{sent} sent, {failed} failed (will be retried).")
+    click.echo(
+        f"{sent} sent, {failed} failed: a server that did not answer is tried again later; "
+        "a message that cannot be sent is marked failed on the outbox page."
+    )
 
 
 @audit_cli.command("verify")

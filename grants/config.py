@@ -14,9 +14,18 @@ INSTANCE_DIR = PROJECT_ROOT / "instance"
 LANGUAGES = ["en", "fr", "ja", "cs", "de", "es", "hi", "id", "ko", "th", "vi", "zh_Hans"]
 
 
-def _env(name: str, default: str | None = None) -> str | None:
-    """Read ``GRANTS_<NAME>``, falling back to the bare ``<NAME>`` for common settings."""
-    return os.environ.get(f"GRANTS_{name}", os.environ.get(name, default))
+# The only settings also read without the GRANTS_ prefix: the names hosting platforms set.
+# Others (ENV, BASE_URL, REDIS_URL, MAIL_SERVER...) are too common in a shell or a container
+# to be taken as meant for grants.
+BARE_NAMES = frozenset({"DATABASE_URL", "SECRET_KEY"})
+
+
+def _env(name: str, default: str | None = None, *, bare: bool = True) -> str | None:
+    """Read ``GRANTS_<NAME>``; for ``BARE_NAMES``, fall back to the bare ``<NAME>``."""
+    value = os.environ.get(f"GRANTS_{name}")
+    if value is None and bare and name in BARE_NAMES:
+        value = os.environ.get(name)
+    return default if value is None else value
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -148,9 +157,12 @@ def load_config(name: str | None = None) -> dict[str, Any]:
     if base is None:
         raise RuntimeError(f"Unknown GRANTS_ENV {env_name!r}; use one of {sorted(CONFIGS)}")
     settings = {key: getattr(base, key) for key in dir(base) if key.isupper()}
+    # The test suite never takes the bare DATABASE_URL or SECRET_KEY of the shell it runs
+    # in: those belong to a real deployment, and the tests rely on their own defaults.
+    bare = env_name != "testing"
     overrides: dict[str, Any] = {
-        "SECRET_KEY": _env("SECRET_KEY"),
-        "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL"),
+        "SECRET_KEY": _env("SECRET_KEY", bare=bare),
+        "SQLALCHEMY_DATABASE_URI": _env("DATABASE_URL", bare=bare),
         "BABEL_DEFAULT_TIMEZONE": _env("TIMEZONE"),
         "MAIL_BACKEND": _env("MAIL_BACKEND"),
         "MAIL_SERVER": _env("MAIL_SERVER"),

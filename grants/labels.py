@@ -65,6 +65,7 @@ SUBJECT_LABELS: dict[str, Any] = {
     "call_questions": _l("Question"),
     "organisations": _l("Organisation"),
     "applications": _l("Application"),
+    "outbox_messages": _l("E-mail"),
 }
 
 REVIEW_STATUS_LABELS: dict[str, Any] = {
@@ -90,6 +91,7 @@ AUDIT_ACTION_LABELS: dict[str, Any] = {
     "funder.updated": _l("Funder changed"),
     "funder.officer_added": _l("Programme officer named"),
     "funder.officer_removed": _l("Programme officer removed"),
+    "outbox.retried": _l("Failed e-mail sent again"),
     "call.created": _l("Call created"),
     "call.updated": _l("Call settings changed"),
     "call.texts_updated": _l("Call texts changed"),

@@ -65,6 +65,11 @@ def can_view_outbox(user: Any) -> bool:
     return is_admin(user)
 
 
+def can_retry_mail(user: Any) -> bool:
+    """Put a failed e-mail back in the outbox queue (operators)."""
+    return is_admin(user)
+
+
 def can_view_audit_log(user: Any) -> bool:
     """Read the whole audit log and its verification."""
     return is_admin(user)

@@ -1,6 +1,8 @@
 """Fixtures: one migrated database per run, a rolled-back transaction per test.
 
 The suite runs on SQLite by default and on PostgreSQL when ``TEST_DATABASE_URL`` is set.
+Whatever else the caller's shell has set for grants or Flask is removed first (see
+``scrub_environment``): the tests run the same everywhere.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -22,9 +24,42 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from grants.app import create_app
-from grants.config import PROJECT_ROOT
+from grants.config import BARE_NAMES, PROJECT_ROOT
 from grants.extensions import db, limiter
 from grants.types import utcnow
+
+# The suite's own switches, kept: where the test database is, where the 360Giving schemas are.
+SUITE_VARIABLES = frozenset({"TEST_DATABASE_URL", "GRANTS_360GIVING_SCHEMAS"})
+
+
+def _changes_the_app(name: str) -> bool:
+    if name in SUITE_VARIABLES:
+        return False
+    return name.startswith(("GRANTS_", "FLASK_")) or name in BARE_NAMES
+
+
+def scrub_environment(environ: MutableMapping[str, str] = os.environ) -> list[str]:
+    """Remove every variable that would change the app under test; return their names.
+
+    ``GRANTS_*`` settings, the bare ``DATABASE_URL`` and ``SECRET_KEY`` that the
+    configuration also reads, and ``FLASK_*`` (``FLASK_DEBUG`` changes the app): a
+    developer's or a server's shell must not turn a test into a test of its settings.
+    """
+    removed = sorted(name for name in environ if _changes_the_app(name))
+    for name in removed:
+        del environ[name]
+    return removed
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for a subprocess a test starts: this (scrubbed) one plus ``extra``."""
+    environ = dict(os.environ)
+    scrub_environment(environ)
+    return {**environ, **extra}
+
+
+# Before any app exists: at import, pytest loads this file before every test module.
+scrub_environment()
 
 PASSWORD = "correct horse battery"
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

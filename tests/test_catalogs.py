@@ -11,6 +11,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from grants.config import LANGUAGES, PROJECT_ROOT
+from tests.conftest import child_env
 
 TRANSLATIONS = PROJECT_ROOT / "translations"
 # gettext's %(name)s placeholders, and {n} in the few labels filled with str.format.
@@ -45,6 +46,7 @@ def test_catalog_template_is_up_to_date_with_the_code(tmp_path):
         ],
         cwd=PROJECT_ROOT,
         check=True,
+        env=child_env(),
     )
     with fresh.open("rb") as new, (TRANSLATIONS / "messages.pot").open("rb") as old:
         new_ids, old_ids = _ids(read_po(new)), _ids(read_po(old))

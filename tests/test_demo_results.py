@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
@@ -115,3 +116,55 @@ def test_demo_publishes_the_results_of_a_second_call(app: Flask, client: FlaskCl
 
     # Loading again changes nothing.
     assert demo.load_demo() is False
+
+
+@pytest.mark.parametrize("env_name", ["production", "staging", ""])
+def test_demo_command_refuses_outside_development_and_testing(app: Flask, env_name: str) -> None:
+    """`flask grants demo` stops with a clear message and a non-zero exit, writing nothing."""
+    saved = app.config["ENV_NAME"]
+    app.config["ENV_NAME"] = env_name
+    try:
+        result = app.test_cli_runner().invoke(args=["grants", "demo"])
+    finally:
+        app.config["ENV_NAME"] = saved
+    assert result.exit_code != 0
+    assert "Refusing to load demo data" in result.output
+    assert "--yes-this-is-not-production" in result.output
+    assert demo.demo_call() is None
+    assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_demo_command_runs_in_development_or_when_told_it_is_not_production(
+    app: Flask,
+) -> None:
+    """Development (what `make run` uses) loads it; elsewhere only with the explicit flag."""
+    saved = app.config["ENV_NAME"]
+    try:
+        app.config["ENV_NAME"] = "development"
+        result = app.test_cli_runner().invoke(args=["grants", "demo"])
+        assert result.exit_code == 0, result.output
+        assert "Demo data loaded." in result.output
+        app.config["ENV_NAME"] = "production"
+        result = app.test_cli_runner().invoke(
+            args=["grants", "demo", "--yes-this-is-not-production"]
+        )
+        assert result.exit_code == 0, result.output
+        assert "Demo data already present." in result.output
+    finally:
+        app.config["ENV_NAME"] = saved
+    assert demo.demo_call() is not None
+
+
+def test_demo_command_runs_under_testing(app: Flask) -> None:
+    """The test suite's own environment may load it too."""
+    assert app.config["ENV_NAME"] == "testing"
+    result = app.test_cli_runner().invoke(args=["grants", "demo"])
+    assert result.exit_code == 0, result.output
+
+
+def test_make_run_loads_the_demo_in_development() -> None:
+    """`make run` sets GRANTS_ENV=development for the demo step, so it keeps working."""
+    from grants.config import PROJECT_ROOT
+
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    assert "GRANTS_ENV=development $(FLASK) grants demo" in makefile

@@ -24,6 +24,7 @@ def roles(world):
 TABLE = {
     "can_manage_funders": (False, False, False, False, True),
     "can_view_outbox": (False, False, False, False, True),
+    "can_retry_mail": (False, False, False, False, True),
     "can_view_audit_log": (False, False, False, False, True),
     "can_use_officer_area": (False, False, True, True, False),
     "can_manage_account": (False, True, True, True, True),

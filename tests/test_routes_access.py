@@ -18,6 +18,7 @@ from sqlalchemy import select
 from grants.applications import operations as app_ops
 from grants.calls import operations as calls_ops
 from grants.decisions.models import Appeal, Decision, RankingRun
+from grants.mail.models import OutboxMessage
 from grants.organisations.operations import create_organisation
 from grants.reviews import operations as review_ops
 from grants.reviews.models import Assignment, PanelMember
@@ -124,6 +125,9 @@ RULES: dict[str, list[tuple[str, Url, dict[str, Any]]]] = {
         ),
     ],
     "admin.outbox": [("GET", lambda w: "/admin/outbox", ADMIN_ONLY)],
+    "admin.retry_mail": [
+        ("POST", lambda w: f"/admin/outbox/{w['failed_mail'].id}/retry", ADMIN_ONLY)
+    ],
     "calls.new_question": [
         ("GET", lambda w: f"/manage/calls/{w['call'].id}/questions/new", OFFICER_ONLY)
     ],
@@ -585,6 +589,16 @@ def world_with_link(world):
     world["head"] = seal(world["call"], "published")
     _add_panel_and_conflicted_roles(world, app, submitted)
     world["panel_token"] = review_ops.panel_token(invited)
+    world["failed_mail"] = OutboxMessage(
+        recipient="gone@example.org",
+        subject="Hello",
+        body="Hello.",
+        locale="en",
+        kind="test",
+        status="failed",
+        last_error="The mail server refused the recipient: 550 no such user",
+    )
+    db.session.add(world["failed_mail"])
     db.session.commit()
     return world
 

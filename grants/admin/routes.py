@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
+from grants.actions import confirmed_action
 from grants.audit.models import AuditEntry
 from grants.audit.verify import verify_stored_chain
 from grants.auth.models import User
@@ -19,8 +20,15 @@ from grants.errors import OperationError
 from grants.extensions import db
 from grants.labels import AUDIT_ACTION_LABELS, SUBJECT_LABELS, label
 from grants.mail.models import OutboxMessage
+from grants.mail.operations import retry_message
 from grants.pagination import paginate
-from grants.permissions import can_manage_funders, can_view_audit_log, can_view_outbox, require
+from grants.permissions import (
+    can_manage_funders,
+    can_retry_mail,
+    can_view_audit_log,
+    can_view_outbox,
+    require,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -150,7 +158,24 @@ def outbox() -> str:
     """E-mail waiting, sent and failed (in development: every message written)."""
     require(can_view_outbox(current_user))
     query = select(OutboxMessage).order_by(OutboxMessage.id.desc())
-    return render_template("admin/outbox.html", page=paginate(query))
+    return render_template(
+        "admin/outbox.html",
+        page=paginate(query),
+        retry_form=ConfirmForm(),
+        may_retry=can_retry_mail(current_user),
+    )
+
+
+@bp.route("/outbox/<int:message_id>/retry", methods=["POST"])
+@login_required
+def retry_mail(message_id: int) -> Response:
+    """Send a failed e-mail again: back in the queue with a fresh set of tries."""
+    require(can_retry_mail(current_user))
+    message = db.get_or_404(OutboxMessage, message_id)
+    done, _result = confirmed_action(lambda: retry_message(current_user, message))
+    if done:
+        flash(_("The e-mail is back in the queue: the mail worker sends it next."), "success")
+    return redirect(url_for("admin.outbox", _anchor=f"mail-{message_id}"))
 
 
 @bp.route("/audit")

@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+from tests.conftest import child_env
+
 
 def test_domain_imports_without_flask_or_sqlalchemy():
     """Importing every domain module loads neither flask nor sqlalchemy."""
@@ -14,6 +16,6 @@ def test_domain_imports_without_flask_or_sqlalchemy():
         "print(','.join(bad))\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=child_env()
     )
     assert result.stdout.strip() == ""

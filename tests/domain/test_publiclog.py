@@ -4,7 +4,6 @@ tampered logs, including an insider who holds the signing key."""
 import copy
 import hashlib
 import json
-import os
 import re
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from grants.domain.merkle import (
     root,
     sign_tree_head,
 )
+from tests.conftest import child_env
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = hashlib.sha256(b"publiclog tests: the funder's signing key").digest()
@@ -875,7 +875,7 @@ def run_cli(path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "print('IMPORTED:' + ','.join(bad))\n"
         "sys.exit(status)\n"
     )
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    env = child_env(PYTHONIOENCODING="utf-8")
     return subprocess.run(
         [sys.executable, "-c", code, str(path), *args],
         capture_output=True,
