@@ -666,6 +666,56 @@ def test_invitation_page_is_accessible(
     assert_accessible(invited, f"the invitation page with the joining form [{lang}]")
 
 
+def _colleague_link(live_server: LiveServer, email: str) -> str:
+    """The link of the latest colleague invitation e-mailed to ``email``, on the live server."""
+    bodies = _outbox(live_server, "colleague_invitation", email)
+    assert bodies, f"no colleague invitation to {email} in the outbox"
+    base = live_server.app.config["BASE_URL"]
+    match = re.search(re.escape(base) + r"(/organisations/invitations/\S+)", bodies[-1])
+    assert match, f"no invitation link in the e-mail:\n{bodies[-1]}"
+    return live_server.url + match.group(1)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_colleague_invitation_is_accessible_and_counts_once_accepted(
+    new_page: Callable[..., Page], live_server: LiveServer, lang: str
+) -> None:
+    """Aiko invites a colleague who has no account yet; the pending invitation, the page that
+    answers it and the organisation afterwards; the colleague acts for it only once accepted."""
+    email = f"colleague-{uuid4().hex[:10]}@example.org"
+    tokyo = _organisation_id(live_server, "Tokyo Theatre Laboratory")
+    aiko = new_page(bypass_csp=True)
+    _sign_in_as(aiko, live_server, AIKO, lang)
+    aiko.goto(f"/organisations/{tokyo}")
+    aiko.locator("#email").fill(email)
+    aiko.locator("#locale").select_option(lang)
+    aiko.locator("form[action$='/members'] [type=submit]").click()
+    expect(aiko.get_by_role("status")).to_contain_text(email)
+    expect(aiko.locator("#members-h + ul")).not_to_contain_text(email)  # not a member yet
+    _check_all(aiko, [f"/organisations/{tokyo}"], lang)  # with the pending invitation
+    link = _colleague_link(live_server, email)
+
+    colleague = new_page(bypass_csp=True)
+    colleague.goto("/register?next=" + link.removeprefix(live_server.url))
+    colleague.locator("#name").fill("Kaito Colleague")
+    colleague.locator("#email").fill(email)
+    colleague.locator("#password").fill(PASSWORD)
+    colleague.locator("#confirm").fill(PASSWORD)
+    colleague.locator("#locale").select_option(lang)
+    colleague.locator("main form.form [type=submit]").click()
+    expect(colleague).to_have_url(link)  # the link proved the address: signed in at once
+    expect(colleague.locator("html")).to_have_attribute("lang", lang)
+    expect(_heading(colleague)).to_contain_text("Tokyo Theatre Laboratory")
+    assert colleague.goto(f"/organisations/{tokyo}").status == 404  # pending: nothing yet
+    colleague.goto(link)
+    assert_accessible(colleague, f"the colleague invitation page [{lang}]")
+    colleague.locator("main form.form [name=accept]").click()
+    expect(_heading(colleague)).to_have_text("Tokyo Theatre Laboratory")
+    expect(colleague.locator("#members-h + ul")).to_contain_text(email)
+    _check_all(colleague, [f"/organisations/{tokyo}", "/organisations/"], lang)
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_budget_error_and_edit_conflict_are_accessible(
