@@ -262,3 +262,31 @@ def test_the_creator_acts_for_the_organisation_at_once(org_world):
     """No invitation for the person who creates the organisation."""
     assert _members(org_world["org"]) == {org_world["owner"].id}
     assert db.session.scalars(select(OrganisationInvitation)).all() == []
+
+
+def test_registering_through_a_link_with_a_registered_address_still_reveals_nothing(
+    client, org_world
+):
+    """Even through an invitation link, a registered address gets the usual answer (and its
+    holder a notice); no second account, no sign-in."""
+    org = org_world["org"]
+    ops.invite_member(org_world["owner"], org, email="colleague@example.org", locale="en")
+    db.session.commit()
+    link = _link("colleague@example.org")
+    data = {
+        "name": "Someone Else",
+        "email": "colleague@example.org",
+        "password": "a long enough pass",
+        "confirm": "a long enough pass",
+        "locale": "en",
+        "timezone": "UTC",
+    }
+    response = post(client, f"/register?next={link}", data)
+    assert response.headers["Location"] == "/register/sent"
+    assert client.get("/account").status_code == 302  # not signed in
+    notices = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == "registration_attempt")
+    ).all()
+    assert [m.recipient for m in notices] == ["colleague@example.org"]
+    assert org_world["colleague"].name == "Carl Colleague"
+    assert _members(org) == {org_world["owner"].id}
