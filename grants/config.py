@@ -82,6 +82,8 @@ class Config:
     MAIL_MAX_ATTEMPTS = 8
 
     PASSWORD_RESET_MAX_AGE = 60 * 60
+    # How long the link that confirms a new account's address works.
+    REGISTRATION_MAX_AGE_HOURS = 48
     # argon2id cost (RFC 9106's second recommended option); tests lower it for speed.
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 65536  # KiB

@@ -10,7 +10,7 @@ from grants.applications.models import (
     Partner,
 )
 from grants.audit.models import AuditEntry
-from grants.auth.models import User, UserSession
+from grants.auth.models import PendingRegistration, User, UserSession
 from grants.calls.models import (
     Call,
     CallQuestion,
@@ -22,7 +22,11 @@ from grants.calls.models import (
 )
 from grants.decisions.models import Appeal, Decision, LotteryDraw, RankingRun
 from grants.mail.models import OutboxMessage
-from grants.organisations.models import Organisation, OrganisationMember
+from grants.organisations.models import (
+    Organisation,
+    OrganisationInvitation,
+    OrganisationMember,
+)
 from grants.reviews.models import (
     Assignment,
     Conflict,
@@ -54,10 +58,12 @@ __all__ = [
     "LotteryDraw",
     "MobilityFlow",
     "Organisation",
+    "OrganisationInvitation",
     "OrganisationMember",
     "OutboxMessage",
     "PanelMember",
     "Partner",
+    "PendingRegistration",
     "PublicEntry",
     "RankingRun",
     "Review",

@@ -124,8 +124,15 @@ def forget_memberships() -> None:
 
 
 def can_manage_organisation(user: Any, organisation: Organisation) -> bool:
-    """Edit an organisation's profile and add its members."""
+    """Edit an organisation's profile, invite colleagues, re-send and withdraw invitations:
+    the people who act for it (a pending invitation counts for nothing)."""
     return organisation.id in organisation_ids(user)
+
+
+def can_answer_invitation(user: Any, invited_email: str) -> bool:
+    """Accept or decline an invitation (a colleague's or a partner's): only an account whose
+    e-mail is the invited address, so an invitation cannot be used by whoever holds its link."""
+    return _authenticated(user) and user.email.strip().lower() == invited_email.strip().lower()
 
 
 def can_start_application(user: Any) -> bool:

@@ -14,10 +14,12 @@ from sqlalchemy import select
 from grants.applications import operations as ops
 from grants.applications.models import Application, Attachment, Invitation
 from grants.audit.models import AuditEntry
+from grants.auth.models import User
 from grants.calls.models import CallQuestion, ExchangeRate
 from grants.domain.workflow import CallPhase, call_phase
 from grants.extensions import db
 from grants.mail.models import OutboxMessage
+from grants.organisations.models import Organisation
 from grants.organisations.operations import create_organisation
 from tests.conftest import login, make_call, make_user, post
 
@@ -228,13 +230,25 @@ def test_organisation_form_rejects_bad_input_and_keeps_values(client):
 
 
 def test_one_user_acts_for_several_organisations(client, setup):
-    """A colleague added to a second organisation sees both on the dashboard."""
+    """A colleague who accepts an invitation to a second organisation sees both."""
     second = make_org(setup["lead"], "Osaka Music Hall", "JP")
     login(client, setup["lead"])
-    post(client, f"/organisations/{second.id}/members", {"email": "partner@example.org"})
+    post(
+        client,
+        f"/organisations/{second.id}/members",
+        {"email": "partner@example.org", "locale": "en"},
+    )
+    body = db.session.scalars(
+        select(OutboxMessage.body).where(OutboxMessage.kind == "colleague_invitation")
+    ).one()
+    link = re.search(r"http://localhost(/organisations/invitations/\S+)", body).group(1)
     login(client, setup["partner"])
+    waiting = client.get("/organisations/?lang=en").get_data(as_text=True)
+    assert "Aiko Lead invites you to act for Osaka Music Hall." in waiting
+    assert f'href="/organisations/{second.id}"' not in waiting
+    post(client, link, {"accept": "1"})
     page = client.get("/organisations/").get_data(as_text=True)
-    assert "Osaka Music Hall" in page and "Prague Dance House" in page
+    assert f'href="/organisations/{second.id}"' in page and "Prague Dance House" in page
 
 
 # --- invitations ------------------------------------------------------------------------------
@@ -273,6 +287,73 @@ def test_resend_replaces_the_link_and_revoke_closes_it(client, setup):
     page = client.get(f"/invitations/{new}")
     assert page.status_code == 404
     assert "withdrawn by the lead partner" in page.get_data(as_text=True)
+
+
+def test_a_different_account_cannot_accept_a_partner_invitation(client, setup):
+    """Holding the link is not enough: an account with another address is told the
+    invitation went elsewhere (without naming the address) and joins nothing."""
+    invitation = ops.invite_partner(
+        setup["lead"], setup["application"], email="partner@example.org", locale="en", message=""
+    )
+    db.session.commit()
+    token = ops.invitation_token(invitation)
+    outsider_org = db.session.scalars(
+        select(Organisation).where(Organisation.name == "Other Org")
+    ).one()
+    login(client, setup["outsider"])
+    page = client.get(f"/invitations/{token}?lang=en")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 403
+    assert "This invitation was sent to another e-mail address." in text
+    assert "ask the lead partner to invite the address of this account" in text
+    assert "partner@example.org" not in text
+    response = post(client, f"/invitations/{token}", {"organisation": str(outsider_org.id)})
+    assert response.status_code == 403
+    with pytest.raises(ops.OperationError, match="another e-mail address"):
+        ops.accept_invitation(setup["outsider"], invitation, outsider_org)
+    assert [p.organisation_id for p in setup["application"].partners] == [setup["lead_org"].id]
+    assert invitation.status == "pending"
+    # The invited address (typed in another case by the lead) can.
+    login(client, setup["partner"])
+    assert client.get(f"/invitations/{token}").status_code == 200
+    joined = ops.accept_invitation(setup["partner"], invitation, setup["partner_org"])
+    assert joined.organisation_id == setup["partner_org"].id
+
+
+def test_registering_through_a_partner_link_with_the_invited_address_signs_in_at_once(
+    app, client, setup
+):
+    """The link proves the invited address: no confirmation e-mail; another address typed
+    on the same page goes through the usual confirmation and creates nothing yet."""
+    invitation = ops.invite_partner(
+        setup["lead"], setup["application"], email="New.Partner@example.org", locale="en",
+        message="",
+    )  # fmt: skip
+    db.session.commit()
+    path = f"/invitations/{ops.invitation_token(invitation)}"
+    data = {
+        "name": "Nora New",
+        "password": "a long enough pass",
+        "confirm": "a long enough pass",
+        "locale": "en",
+        "timezone": "Europe/Berlin",
+    }
+    other = app.test_client()
+    response = post(other, f"/register?next={path}", {**data, "email": "someone@example.org"})
+    assert response.headers["Location"] == "/register/sent"
+    assert db.session.scalar(select(User).where(User.email == "someone@example.org")) is None
+    response = post(client, f"/register?next={path}", {**data, "email": "new.partner@example.org"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == path
+    assert db.session.scalar(select(User).where(User.email == "new.partner@example.org"))
+    assert client.get(path).status_code == 200  # signed in, on the invitation
+    assert db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.recipient == "new.partner@example.org")
+    ).all() == [
+        db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == "partner_invitation")
+        ).one()
+    ]
 
 
 def test_expired_invitation_link_is_refused(app, client, setup):

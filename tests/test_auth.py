@@ -28,9 +28,35 @@ def register(client, **overrides):
     return post(client, "/register", data)
 
 
+def _mails(kind: str, recipient: str) -> list[OutboxMessage]:
+    return list(
+        db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.kind == kind, OutboxMessage.recipient == recipient)
+            .order_by(OutboxMessage.id)
+        )
+    )
+
+
+def _confirm_link(recipient: str = "mai@example.org") -> str:
+    """The path of the latest confirmation link e-mailed to ``recipient``."""
+    body = _mails("confirm_registration", recipient)[-1].body
+    match = re.search(r"http://localhost(/register/confirm/\S+)", body)
+    assert match, body
+    return match.group(1)
+
+
 def test_register_creates_an_argon2_account_and_signs_in(client):
-    """The account stores an argon2id hash, the chosen language and time zone."""
+    """The account, created once the e-mailed link is opened and the password typed again,
+    stores an argon2id hash, the chosen language and time zone; the link then stops working."""
     response = register(client)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/register/sent"
+    assert db.session.scalar(select(User).where(User.email == "mai@example.org")) is None
+    mail = _mails("confirm_registration", "mai@example.org")[-1]
+    assert mail.locale == "fr"
+    link = _confirm_link()
+    response = post(client, link, {"password": "a long enough pass"})
     assert response.status_code == 302
     user = db.session.scalar(select(User).where(User.email == "mai@example.org"))
     assert user is not None
@@ -39,6 +65,126 @@ def test_register_creates_an_argon2_account_and_signs_in(client):
     assert (user.locale, user.timezone) == ("fr", "Asia/Ho_Chi_Minh")
     page = client.get("/").get_data(as_text=True)
     assert "Se déconnecter" in page  # signed in, and the interface follows the setting
+    post(client, "/logout")
+    again = client.get(link)
+    assert again.status_code == 404
+    assert "used or replaced by a newer one" in again.get_data(as_text=True)
+
+
+def test_confirming_needs_the_password_chosen_at_registration(client):
+    """Whoever opens the link must also know the password typed at registration, so an
+    address typed by someone else cannot become an account that person controls."""
+    register(client)
+    link = _confirm_link()
+    response = post(client, link, {"password": "a guess at the password"}, headers=EN)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "This is not the password you chose when you registered." in page
+    assert 'id="password-error"' in page
+    assert db.session.scalar(select(User).where(User.email == "mai@example.org")) is None
+
+
+EN = {"Accept-Language": "en"}
+
+
+def _answer(app, email: str) -> tuple[int, str, str]:
+    """Status, redirect and the page it leads to (address, tokens and nonces blanked) when
+    a fresh browser registers ``email``."""
+    browser = app.test_client()
+    data = {
+        "name": "Mai Nguyen",
+        "email": email,
+        "password": "a long enough pass",
+        "confirm": "a long enough pass",
+        "locale": "en",
+        "timezone": "Asia/Ho_Chi_Minh",
+    }
+    response = post(browser, "/register", data, headers=EN)
+    page = browser.get(response.headers.get("Location", "/"), headers=EN).get_data(as_text=True)
+    page = page.replace(email, "ADDRESS")
+    page = re.sub(r'(value|nonce|content)="[A-Za-z0-9_\-.=+/]{20,}"', r'\1="X"', page)
+    return response.status_code, response.headers.get("Location", ""), page
+
+
+def test_register_answers_the_same_for_a_registered_and_a_new_address(app, client):
+    """Same status, redirect and page whether or not the address has an account; the
+    holder of a registered address is told by e-mail, with links to sign in and reset."""
+    make_user("taken@example.org", name="Tomas Taken", locale="en")
+    taken = _answer(app, "taken@example.org")
+    new = _answer(app, "fresh@example.org")
+    assert taken == new
+    assert taken[:2] == (302, "/register/sent")
+    assert "We have sent a message to ADDRESS." in taken[2]
+    assert "Check your e-mail" in taken[2]
+    notice = _mails("registration_attempt", "taken@example.org")
+    assert len(notice) == 1
+    assert "http://localhost/login" in notice[0].body
+    assert "http://localhost/reset-password" in notice[0].body
+    assert _mails("confirm_registration", "taken@example.org") == []
+    assert len(_mails("confirm_registration", "fresh@example.org")) == 1
+    # The existing account is untouched: same name, same password.
+    user = db.session.scalar(select(User).where(User.email == "taken@example.org"))
+    assert user.name == "Tomas Taken"
+    assert PasswordHasher().verify(user.password_hash, PASSWORD)
+
+
+def test_someone_elses_registration_neither_blocks_nor_claims_the_address(app, client):
+    """A stranger registering my address creates nothing; my own later registration
+    replaces theirs, and only my link (with my password) creates the account."""
+    stranger = app.test_client()
+    register(stranger, password="the strangers password", confirm="the strangers password")
+    their_link = _confirm_link()
+    register(client)
+    my_link = _confirm_link()
+    assert my_link != their_link
+    assert post(stranger, their_link, {"password": "the strangers password"}).status_code == 404
+    assert post(client, my_link, {"password": "a long enough pass"}).status_code == 302
+    user = db.session.scalar(select(User).where(User.email == "mai@example.org"))
+    assert PasswordHasher().verify(user.password_hash, "a long enough pass")
+
+
+def test_expired_or_forged_confirmation_links_are_refused(app, client):
+    """A link past its age or with a bad signature explains what to do and creates nothing."""
+    register(client)
+    link = _confirm_link()
+    forged = client.get(link + "x", headers=EN)
+    assert forged.status_code == 404
+    assert "This confirmation link is not valid." in forged.get_data(as_text=True)
+    app.config["REGISTRATION_MAX_AGE_HOURS"] = -1
+    try:
+        expired = client.get(link, headers=EN)
+    finally:
+        app.config["REGISTRATION_MAX_AGE_HOURS"] = 48
+    assert "This confirmation link has expired." in expired.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.email == "mai@example.org")) is None
+
+
+def test_register_is_rate_limited_per_address(app, client):
+    """Registering one address again and again from many places is limited, so nobody can
+    flood an inbox with messages."""
+    app.config["RATELIMIT_LOGIN_ACCOUNT"] = "3 per minute"
+    token = csrf_token(client, "/register")
+    statuses = []
+    try:
+        for n in range(4):
+            response = client.post(
+                "/register",
+                data={
+                    "csrf_token": token,
+                    "name": "Mai",
+                    "email": "mai@example.org",
+                    "password": "a long enough pass",
+                    "confirm": "a long enough pass",
+                    "locale": "en",
+                    "timezone": "UTC",
+                },
+                environ_base={"REMOTE_ADDR": f"192.0.2.{n + 1}"},
+            )
+            statuses.append(response.status_code)
+    finally:
+        app.config["RATELIMIT_LOGIN_ACCOUNT"] = "1000 per minute"
+    assert statuses == [302, 302, 302, 429]
+    assert len(_mails("confirm_registration", "mai@example.org")) == 3
 
 
 @pytest.mark.parametrize(
@@ -63,13 +209,6 @@ def test_register_rejects_bad_input_and_keeps_what_was_typed(client, overrides, 
     if field != "name":
         assert 'value="Mai Nguyen"' in page
     assert db.session.scalar(select(User).where(User.email == "mai@example.org")) is None
-
-
-def test_register_refuses_a_taken_email_case_insensitively(client):
-    """One account per address, whatever the case."""
-    make_user("mai@example.org")
-    page = register(client).get_data(as_text=True)
-    assert "An account with this e-mail address already exists." in page
 
 
 def test_login_rotates_the_session_and_logout_clears_it(client):

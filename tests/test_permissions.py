@@ -32,6 +32,8 @@ TABLE = {
     "can_manage_call": (False, False, False, True, False),
     "can_view_call:published": (True, True, True, True, True),
     "can_view_call:draft": (False, False, False, True, False),
+    # An invitation sent to the applicant's address, typed in another case.
+    "can_answer_invitation": (False, True, False, False, False),
 }
 
 
@@ -44,8 +46,30 @@ def test_rules_answer_true_or_false_per_role(app, world, roles, rule):
         "can_create_call": (world["funder"],),
         "can_manage_call": (world["call"],),
         "can_view_call": (world["draft"] if variant == "draft" else world["call"],),
+        "can_answer_invitation": (" Applicant@Example.org",),
     }.get(name, ())
     with app.test_request_context():
         for role, expected in zip(roles, TABLE[rule], strict=True):
             result = func(roles[role], *args)
             assert result is expected, (rule, role, result)
+
+
+def test_a_pending_colleague_invitation_gives_no_membership_an_accepted_one_does(app, world):
+    """``organisation_ids`` (every membership-based right) counts accepted memberships only."""
+    from grants.extensions import db
+    from grants.organisations import operations as org_ops
+    from tests.test_applications import make_org
+
+    org = make_org(world["applicant"], "Applicant Org", "JP")
+    invitation = org_ops.invite_member(
+        world["applicant"], org, email=world["stranger"].email, locale="en"
+    )
+    db.session.commit()
+    with app.test_request_context():
+        assert org.id not in p.organisation_ids(world["stranger"])
+        assert p.can_manage_organisation(world["stranger"], org) is False
+    org_ops.accept_member_invitation(world["stranger"], invitation)
+    db.session.commit()
+    with app.test_request_context():
+        assert org.id in p.organisation_ids(world["stranger"])
+        assert p.can_manage_organisation(world["stranger"], org) is True

@@ -136,6 +136,27 @@ def test_automatic_and_declared_conflicts_hide_the_application(client, setup):  
     assert len(recorded) == 2
 
 
+def test_a_pending_colleague_creates_no_conflict_and_an_accepted_one_does(setup):  # noqa: F811
+    """An applicant cannot remove a reviewer by inviting them as a colleague: the invitation
+    counts for nothing until the reviewer accepts it."""
+    from grants.organisations import operations as org_ops
+
+    app = submit_complete(setup)
+    target = reviewer(setup, "disliked@example.org")
+    invitation = org_ops.invite_member(
+        setup["lead"], setup["lead_org"], email="disliked@example.org", locale="en"
+    )
+    db.session.commit()
+    assert ops.detect_conflicts(setup["officer"], setup["call"]) == []
+    db.session.commit()
+    org_ops.accept_member_invitation(target, invitation)
+    found = ops.detect_conflicts(setup["officer"], setup["call"])
+    db.session.commit()
+    assert [(c.reviewer_id, c.application_id, c.source, c.reason) for c in found] == [
+        (target.id, app.id, "automatic", "employer")
+    ]
+
+
 def test_a_conflicted_reviewer_gets_404_on_every_url_of_the_application(client, setup):  # noqa: F811
     """Conflict recorded after assignment: the review and the documents disappear."""
     app = submit_complete(setup)

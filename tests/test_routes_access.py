@@ -16,9 +16,12 @@ import pytest
 from sqlalchemy import select
 
 from grants.applications import operations as app_ops
+from grants.auth import operations as auth_ops
+from grants.auth.models import PendingRegistration
 from grants.calls import operations as calls_ops
 from grants.decisions.models import Appeal, Decision, RankingRun
 from grants.mail.models import OutboxMessage
+from grants.organisations import operations as org_ops
 from grants.organisations.operations import create_organisation
 from grants.reviews import operations as review_ops
 from grants.reviews.models import Assignment, PanelMember
@@ -57,6 +60,9 @@ ANY_OFFICER = {
     "conflicted_officer": OK,
 }
 REVIEWER_ONLY = {**NOBODY_SIGNED_IN, "stranger": OK}
+# An invitation sent to an address none of the roles has, and one sent to the stranger's.
+INVITED_ELSEWHERE = {**dict.fromkeys(ROLES, FORBIDDEN), "anonymous": LOGIN}
+INVITED_STRANGER = {**INVITED_ELSEWHERE, "stranger": OK}
 # Declaring one's own conflicts: the panel and the call's officers.
 DECLARING = {**PANEL, "stranger": OK, "conflicted_reviewer": OK}
 APPLICANT_ONLY = {**NOBODY_SIGNED_IN, "applicant": OK}
@@ -77,6 +83,11 @@ RULES: dict[str, list[tuple[str, Url, dict[str, Any]]]] = {
     ],
     "public.set_language": [("POST", lambda w: "/language", EVERYONE)],
     "auth.register": [("GET", lambda w: "/register", EVERYONE)],
+    "auth.registration_sent": [("GET", lambda w: "/register/sent", EVERYONE)],
+    # Signed-in people are sent home; anyone else with the link may finish registering.
+    "auth.confirm_registration": [
+        ("GET", lambda w: f"/register/confirm/{w['registration_token']}", EVERYONE)
+    ],
     "auth.login": [("GET", lambda w: "/login", EVERYONE)],
     "auth.logout": [("POST", lambda w: "/logout", EVERYONE)],
     "auth.request_reset": [("GET", lambda w: "/reset-password", EVERYONE)],
@@ -333,9 +344,39 @@ RULES: dict[str, list[tuple[str, Url, dict[str, Any]]]] = {
     "organisations.add_member": [
         ("POST", lambda w: f"/organisations/{w['org'].id}/members", APPLICANT_ONLY)
     ],
+    "organisations.resend_invitation": [
+        (
+            "POST",
+            lambda w: (
+                f"/organisations/{w['org'].id}/invitations/{w['member_invitation'].id}/resend"
+            ),
+            APPLICANT_ONLY,
+        )
+    ],
+    "organisations.revoke_invitation": [
+        (
+            "POST",
+            lambda w: (
+                f"/organisations/{w['org'].id}/invitations/{w['member_invitation'].id}/revoke"
+            ),
+            APPLICANT_ONLY,
+        )
+    ],
+    # Only the account with the invited address may answer an invitation.
+    "organisations.invitation": [
+        ("GET", lambda w: f"/organisations/invitations/{w['member_token']}", INVITED_ELSEWHERE),
+        (
+            "GET",
+            lambda w: f"/organisations/invitations/{w['member_token_stranger']}",
+            INVITED_STRANGER,
+        ),
+    ],
     "applications.dashboard": [("GET", lambda w: "/applications/", SIGNED_IN)],
     "applications.start": [("GET", lambda w: f"/calls/{w['call'].id}/apply", SIGNED_IN)],
-    "applications.invitation": [("GET", lambda w: f"/invitations/{w['token']}", SIGNED_IN)],
+    "applications.invitation": [
+        ("GET", lambda w: f"/invitations/{w['token']}", INVITED_ELSEWHERE),
+        ("GET", lambda w: f"/invitations/{w['token_stranger']}", INVITED_STRANGER),
+    ],
     "applications.view": [("GET", lambda w: f"/applications/{w['app'].id}", APPLICANT_ONLY)],
     "applications.general": [
         ("GET", lambda w: f"/applications/{w['app'].id}/general", APPLICANT_ONLY)
@@ -490,6 +531,31 @@ def world_with_link(world):
     )
     other = app_ops.invite_partner(applicant, app, email="q@example.org", locale="en", message="")
     world["token"] = app_ops.invitation_token(other)
+    to_stranger = app_ops.invite_partner(
+        applicant, app, email=world["stranger"].email, locale="en", message=""
+    )
+    world["token_stranger"] = app_ops.invitation_token(to_stranger)
+    world["member_invitation"] = org_ops.invite_member(
+        applicant, world["org"], email="colleague@example.org", locale="en"
+    )
+    elsewhere = org_ops.invite_member(
+        applicant, world["org"], email="someone-else@example.org", locale="en"
+    )
+    world["member_token"] = org_ops.member_invitation_token(elsewhere)
+    world["member_token_stranger"] = org_ops.member_invitation_token(
+        org_ops.invite_member(applicant, world["org"], email=world["stranger"].email, locale="en")
+    )
+    pending = auth_ops.request_registration(
+        name="New Person",
+        email="new-person@example.org",
+        password="a long enough pass",
+        locale="en",
+        timezone="UTC",
+    )
+    assert pending.user is None
+    world["registration_token"] = auth_ops.registration_token(
+        db.session.scalars(select(PendingRegistration)).one()
+    )
     # The other funder's officer also reviews for this call and is assigned the application.
     member = PanelMember(
         call=world["call"],
@@ -750,6 +816,8 @@ def test_every_post_route_refuses_a_missing_csrf_token(client, world_with_link, 
         "reviews.conflicts": f"/reviewer/calls/{world['call'].id}/conflicts",
         "reviews.review": f"/reviewer/assignments/{world['assignment'].id}",
         "applications.invitation": f"/invitations/{world['token']}",
+        "organisations.invitation": f"/organisations/invitations/{world['member_token']}",
+        "auth.confirm_registration": f"/register/confirm/{world['registration_token']}",
         "applications.general": f"/applications/{world['app'].id}/general",
         "applications.answer": (f"/applications/{world['app'].id}/answers/{world['question'].id}"),
         "applications.partner": f"/applications/{world['app'].id}/partners/{world['lead'].id}",

@@ -44,7 +44,7 @@ from grants.extensions import db
 from grants.mail.operations import queue_mail
 from grants.organisations.models import Organisation
 from grants.pdf import PdfProblem, PdfTooComplex, bounded, check_pdf, safe_pdf_name
-from grants.permissions import organisation_ids
+from grants.permissions import can_answer_invitation, organisation_ids
 from grants.storage import get_storage
 from grants.types import utcnow
 from grants.urls import external_url
@@ -582,6 +582,12 @@ def remove_partner(actor: User, partner: Partner) -> Outcome:
 # --- invitations ---------------------------------------------------------------------------
 
 
+WRONG_ADDRESS = _l(
+    "This invitation was sent to another e-mail address. Sign in with the address that "
+    "received it, or ask the lead partner to invite the address of this account."
+)
+
+
 def _invitation_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="partner-invitation")
 
@@ -702,8 +708,11 @@ def invitation_from_token(token: str) -> Invitation:
 
 
 def accept_invitation(actor: User, invitation: Invitation, organisation: Organisation) -> Partner:
-    """Join the partnership for an organisation the user acts for."""
+    """Join the partnership for an organisation the user acts for; only an account with the
+    invited address may (the link alone proves nothing about who opened it)."""
     application = invitation.application
+    if not can_answer_invitation(actor, invitation.email):
+        raise OperationError(WRONG_ADDRESS)
     require_editable(application)
     if organisation.id not in organisation_ids(actor):
         raise OperationError(

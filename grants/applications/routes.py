@@ -43,6 +43,7 @@ from grants.applications.models import (
     MobilityFlow,
     Partner,
 )
+from grants.auth.operations import ADDRESS_PROOFS
 from grants.calls.forms import ConfirmForm
 from grants.calls.models import Call, CallQuestion
 from grants.decisions import operations as decision_ops
@@ -58,6 +59,7 @@ from grants.organisations.operations import my_organisations
 from grants.pagination import paginate
 from grants.pdf import PdfError, ascii_pdf_name, bounded, safe_pdf_name, without_metadata
 from grants.permissions import (
+    can_answer_invitation,
     can_appeal,
     can_download_attachment,
     can_edit_partner,
@@ -703,7 +705,7 @@ def revoke_invitation(application_id: int, invitation_id: int) -> Response:
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 @login_required
-def invitation(token: str) -> Response | str:
+def invitation(token: str) -> Response | str | tuple[str, int]:
     """Accept an invitation for one of my organisations (or create one first)."""
     try:
         invite = ops.invitation_from_token(token)
@@ -711,6 +713,10 @@ def invitation(token: str) -> Response | str:
         return render_template(
             "applications/invitation_invalid.html", message=str(exc.message)
         ), 404
+    if not can_answer_invitation(current_user, invite.email):
+        return render_template(
+            "applications/invitation_invalid.html", message=str(ops.WRONG_ADDRESS)
+        ), 403
     application = invite.application
     organisations = [
         o
@@ -742,6 +748,18 @@ def invitation(token: str) -> Response | str:
         organisations=organisations,
         token=token,
     )
+
+
+def _invited_address(token: str) -> str | None:
+    """The address a partner invitation link was sent to, while the link is valid."""
+    try:
+        return ops.invitation_from_token(token).email
+    except OperationError:
+        return None
+
+
+# Registering through this link with the invited address proves that address.
+ADDRESS_PROOFS["applications.invitation"] = _invited_address
 
 
 # --- submission -------------------------------------------------------------------------------

@@ -70,6 +70,17 @@ class RegisterForm(_WithChoices):
     submit = SubmitField(_l("Create account"))
 
 
+class ConfirmRegistrationForm(FlaskForm):
+    """Finish creating an account from the e-mailed link."""
+
+    password = PasswordField(
+        _l("The password you chose"),
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField(_l("Create my account"))
+
+
 class LoginForm(FlaskForm):
     """Sign in."""
 

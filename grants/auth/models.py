@@ -54,3 +54,26 @@ class UserSession(db.Model):  # type: ignore[name-defined,misc]
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PendingRegistration(db.Model):  # type: ignore[name-defined,misc]
+    """A registration waiting for its address to be confirmed.
+
+    The account (a ``User``) is created only when the e-mailed link is opened and the
+    password chosen at registration is typed again: until then nobody can sign in with the
+    address, and an address typed by someone else never blocks or claims it.
+    """
+
+    __tablename__ = "pending_registrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    locale: Mapped[str] = mapped_column(String(16))
+    timezone: Mapped[str] = mapped_column(String(64))
+    # Where to go once the account exists (a path on this site, already checked).
+    next_path: Mapped[str | None] = mapped_column(String(500))
+    # A fresh nonce per registration: only the latest link for an address works.
+    nonce: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

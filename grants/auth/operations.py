@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, session
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from grants.audit.operations import record
-from grants.auth.models import User, UserSession
+from grants.auth.models import PendingRegistration, User, UserSession
 from grants.errors import OperationError
 from grants.extensions import db
 from grants.mail.operations import queue_mail
@@ -24,6 +31,13 @@ from grants.types import utcnow
 from grants.urls import external_url
 
 _hashers: dict[tuple[int, int, int], tuple[PasswordHasher, str]] = {}
+security_log = logging.getLogger("grants.security")
+
+# E-mailed links that stand for one address (invitations): endpoint -> a function of the
+# link's ``token`` giving the invited address while the link is valid. Features to the right
+# of auth add theirs, so that registering through such a link with that very address counts
+# as a confirmed address (only its holder received the link).
+ADDRESS_PROOFS: dict[str, Callable[[str], str | None]] = {}
 
 
 def _hasher_and_dummy() -> tuple[PasswordHasher, str]:
@@ -120,16 +134,16 @@ def close_other_sessions(user: User, keep: str | None = None) -> None:
     db.session.execute(query.values(revoked_at=utcnow()))
 
 
-def register_user(
-    *, name: str, email: str, password: str, locale: str, timezone: str, is_admin: bool = False
+def _create_user(
+    *, name: str, email: str, password_hash: str, locale: str, timezone: str, is_admin: bool
 ) -> User:
-    """Create an account; the e-mail must not be taken."""
+    """Insert an account; the e-mail must not be taken (also when a parallel request won)."""
     if find_user_by_email(email) is not None:
         raise OperationError(_l("An account with this e-mail address already exists."), "email")
     user = User(
         name=name.strip(),
         email=normalise_email(email),
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         locale=locale,
         timezone=timezone,
         is_admin=is_admin,
@@ -144,6 +158,207 @@ def register_user(
         ) from exc
     record(user, "user.registered", user, {"locale": locale, "is_admin": is_admin})
     return user
+
+
+def register_user(
+    *, name: str, email: str, password: str, locale: str, timezone: str, is_admin: bool = False
+) -> User:
+    """Create an account whose address is known to be right (command line, demo, an
+    address proven by an invitation link); the e-mail must not be taken."""
+    return _create_user(
+        name=name,
+        email=email,
+        password_hash=hash_password(password),
+        locale=locale,
+        timezone=timezone,
+        is_admin=is_admin,
+    )
+
+
+# --- registration through the public form ------------------------------------------------
+#
+# The form never says whether an address has an account: it always ends on "check your
+# e-mail". A new address receives a link; the account is created only when that link is
+# opened and the password chosen at registration is typed again (so someone who typed
+# another person's address can neither claim it nor have the owner activate an account
+# whose password they know). An address that already has an account receives a notice with
+# links to sign in and to reset the password.
+
+
+def proven_address(path: str | None) -> str | None:
+    """The address an e-mailed link (``path`` on this site) was sent to, if it is a valid
+    invitation link; None otherwise."""
+    if not path:
+        return None
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc:
+        return None
+    try:
+        endpoint, values = current_app.url_map.bind("localhost").match(parts.path, method="GET")
+    except (HTTPException, RequestRedirect):
+        return None
+    proof = ADDRESS_PROOFS.get(str(endpoint))
+    token = values.get("token")
+    if proof is None or not isinstance(token, str):
+        return None
+    address = proof(token)
+    return normalise_email(address) if address else None
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What a registration led to: an account at once (``user``, the address was proven by
+    an invitation link) or, as always otherwise, an e-mail to the address."""
+
+    email: str
+    user: User | None = None
+
+
+def _registration_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="registration")
+
+
+def _registration_max_age() -> int:
+    return int(current_app.config["REGISTRATION_MAX_AGE_HOURS"]) * 3600
+
+
+def registration_token(pending: PendingRegistration) -> str:
+    """A signed, expiring token for the confirmation link; a newer registration of the
+    same address replaces it."""
+    return _registration_serializer().dumps({"id": pending.id, "n": pending.nonce})
+
+
+def request_registration(
+    *,
+    name: str,
+    email: str,
+    password: str,
+    locale: str,
+    timezone: str,
+    next_path: str | None = None,
+) -> Registration:
+    """Register from the public form without revealing whether the address has an account.
+
+    ``next_path`` is where to go afterwards; when it is a valid invitation link sent to this
+    very address, the address is proven and the account is created at once.
+    """
+    email = normalise_email(email)
+    # Hash first whatever happens, so the time taken does not tell the cases apart.
+    password_hash = hash_password(password)
+    existing = find_user_by_email(email)
+    if next_path is not None and len(next_path) > PendingRegistration.next_path.type.length:
+        next_path = None
+    if existing is None and proven_address(next_path) == email:
+        try:
+            user = _create_user(
+                name=name,
+                email=email,
+                password_hash=password_hash,
+                locale=locale,
+                timezone=timezone,
+                is_admin=False,
+            )
+        except OperationError:  # a parallel registration won: answer as for any address
+            return Registration(email=email)
+        return Registration(email=email, user=user)
+    if existing is not None:
+        _notify_existing_account(existing)
+        return Registration(email=email)
+    now = utcnow()
+    # Only the latest registration of an address stays; expired ones are forgotten.
+    db.session.execute(
+        delete(PendingRegistration).where(
+            (PendingRegistration.email == email)
+            | (PendingRegistration.created_at < now - timedelta(seconds=_registration_max_age()))
+        )
+    )
+    pending = PendingRegistration(
+        email=email,
+        name=name.strip(),
+        password_hash=password_hash,
+        locale=locale,
+        timezone=timezone,
+        next_path=next_path,
+        nonce=secrets.token_hex(16),
+        created_at=now,
+    )
+    db.session.add(pending)
+    db.session.flush()
+    queue_mail(
+        email,
+        "confirm_registration",
+        locale,
+        _l("Confirm your e-mail address to create your grants account"),
+        name=pending.name,
+        link=external_url("auth.confirm_registration", token=registration_token(pending)),
+        hours=current_app.config["REGISTRATION_MAX_AGE_HOURS"],
+    )
+    return Registration(email=email)
+
+
+def _notify_existing_account(user: User) -> None:
+    """Tell the holder of the address that someone tried to register with it."""
+    security_log.info("registration with an existing address: user=%s", user.id)
+    if not user.active:
+        return
+    queue_mail(
+        user.email,
+        "registration_attempt",
+        user.locale,
+        _l("Someone tried to create a grants account with your address"),
+        user=user,
+        sign_in=external_url("auth.login"),
+        reset=external_url("auth.request_reset"),
+    )
+
+
+def pending_registration_from_token(token: str) -> PendingRegistration:
+    """The registration a confirmation link stands for; raises with a clear reason."""
+    try:
+        payload: dict[str, Any] = _registration_serializer().loads(
+            token, max_age=_registration_max_age()
+        )
+    except SignatureExpired as exc:
+        raise OperationError(
+            _l("This confirmation link has expired. Register again to get a new one.")
+        ) from exc
+    except BadSignature as exc:
+        raise OperationError(
+            _l("This confirmation link is not valid. Register again to get a new one.")
+        ) from exc
+    pending = db.session.get(PendingRegistration, payload.get("id"))
+    if pending is None or pending.nonce != payload.get("n"):
+        raise OperationError(
+            _l(
+                "This confirmation link has been used or replaced by a newer one. Use the "
+                "latest e-mail, or sign in if your account exists."
+            )
+        )
+    return pending
+
+
+def confirm_registration(token: str, password: str) -> tuple[User, str | None]:
+    """Create the account of a confirmed registration: the link proves the address, the
+    password proves the person who registered. Returns the user and where to go next."""
+    pending = pending_registration_from_token(token)
+    hasher = _hasher_and_dummy()[0]
+    try:
+        hasher.verify(pending.password_hash, password)
+    except (VerificationError, InvalidHashError) as exc:
+        raise OperationError(
+            _l("This is not the password you chose when you registered."), "password"
+        ) from exc
+    user = _create_user(
+        name=pending.name,
+        email=pending.email,
+        password_hash=pending.password_hash,
+        locale=pending.locale,
+        timezone=pending.timezone,
+        is_admin=False,
+    )
+    next_path = pending.next_path
+    db.session.execute(delete(PendingRegistration).where(PendingRegistration.email == user.email))
+    return user, next_path
 
 
 def authenticate(email: str, password: str) -> User | None:

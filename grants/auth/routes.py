@@ -22,6 +22,7 @@ from grants import i18n
 from grants.auth import operations as ops
 from grants.auth.forms import (
     ChangePasswordForm,
+    ConfirmRegistrationForm,
     LoginForm,
     PreferencesForm,
     RegisterForm,
@@ -30,6 +31,7 @@ from grants.auth.forms import (
 )
 from grants.errors import OperationError
 from grants.extensions import db, limiter
+from grants.forms import field_error
 from grants.permissions import can_manage_account, require
 from grants.urls import safe_next
 
@@ -49,6 +51,11 @@ def _login_email_key() -> str:
     return "login-email:" + ops.normalise_email(request.form.get("email", ""))
 
 
+def _register_email_key() -> str:
+    # Limits how many messages one address can be sent by registering it over and over.
+    return "register-email:" + ops.normalise_email(request.form.get("email", ""))
+
+
 def _sign_in(user: ops.User) -> None:
     """Open a server-side session and a fresh cookie session for it (no fixation)."""
     token = ops.open_session(user)
@@ -64,8 +71,9 @@ def _sign_in(user: ops.User) -> None:
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_account_limit, methods=["POST"], key_func=_register_email_key)
 def register() -> Response | str:
-    """Create an account, then sign in."""
+    """Register; the answer is the same whether or not the address has an account."""
     if current_user.is_authenticated:
         return redirect(url_for("public.index"))
     form = RegisterForm()
@@ -73,22 +81,61 @@ def register() -> Response | str:
         form.locale.data = i18n.locale_name()
         form.timezone.data = i18n.select_timezone()
     if form.validate_on_submit():
+        target = safe_next(request.args.get("next"), "") or None
+        outcome = ops.request_registration(
+            name=form.name.data or "",
+            email=form.email.data or "",
+            password=form.password.data or "",
+            locale=form.locale.data or "en",
+            timezone=form.timezone.data or "UTC",
+            next_path=target,
+        )
+        db.session.commit()
+        if outcome.user is not None:  # registered through an invitation sent to this address
+            _sign_in(outcome.user)
+            flash(_("Welcome, %(name)s. Your account is ready.", name=outcome.user.name), "success")
+            return redirect(target or url_for("public.index"))
+        flash(
+            _(
+                "We have sent a message to %(email)s. Open the link in it to finish "
+                "creating your account.",
+                email=outcome.email,
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.registration_sent"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/register/sent")
+def registration_sent() -> str:
+    """Check your e-mail: the one answer every registration ends on."""
+    return render_template("auth/registration_sent.html")
+
+
+@bp.route("/register/confirm/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def confirm_registration(token: str) -> Response | str | tuple[str, int]:
+    """Finish creating an account from the e-mailed link, with the password chosen."""
+    if current_user.is_authenticated:
+        return redirect(url_for("public.index"))
+    try:
+        pending = ops.pending_registration_from_token(token)
+    except OperationError as exc:
+        return render_template("auth/confirm_invalid.html", message=str(exc.message)), 404
+    form = ConfirmRegistrationForm()
+    if form.validate_on_submit():
         try:
-            user = ops.register_user(
-                name=form.name.data or "",
-                email=form.email.data or "",
-                password=form.password.data or "",
-                locale=form.locale.data or "en",
-                timezone=form.timezone.data or "UTC",
-            )
+            user, target = ops.confirm_registration(token, form.password.data or "")
         except OperationError as exc:
-            form[exc.field or "email"].errors.append(str(exc.message))
+            db.session.rollback()
+            field_error(form, exc)
         else:
             db.session.commit()
             _sign_in(user)
             flash(_("Welcome, %(name)s. Your account is ready.", name=user.name), "success")
-            return redirect(safe_next(request.args.get("next"), url_for("public.index")))
-    return render_template("auth/register.html", form=form)
+            return redirect(safe_next(target, url_for("public.index")))
+    return render_template("auth/confirm_registration.html", form=form, pending=pending)
 
 
 @bp.route("/login", methods=["GET", "POST"])

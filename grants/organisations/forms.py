@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, SubmitField, URLField
@@ -69,9 +70,32 @@ class OrganisationForm(FlaskForm):
 
 
 class AddMemberForm(FlaskForm):
-    """Let a colleague act for the organisation."""
+    """Invite a colleague to act for the organisation."""
 
     email = EmailField(
-        _l("E-mail address of your colleague's account"), validators=[DataRequired(), Email()]
+        _l("Your colleague's e-mail address"),
+        validators=[DataRequired(), Email(), Length(max=254)],
+        description=_l(
+            "We e-mail your colleague a link. They act for the organisation once they accept, "
+            "signed in with this address."
+        ),
     )
-    submit = SubmitField(_l("Add colleague"))
+    locale = SelectField(_l("Language of the invitation e-mail"), validators=[DataRequired()])
+    submit = SubmitField(_l("Invite colleague"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.locale.choices = choices(
+            (c, i18n.native_language_name(c)) for c in current_app.config["LANGUAGES"]
+        )
+
+
+class AnswerInvitationForm(FlaskForm):
+    """Accept or decline an invitation to act for an organisation."""
+
+    accept = SubmitField(_l("Accept and act for this organisation"))
+    decline = SubmitField(_l("Decline"))
+
+
+class ButtonForm(FlaskForm):
+    """A one-button action (re-send, withdraw) with CSRF protection."""

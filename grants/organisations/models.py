@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.auth.models import User
@@ -31,6 +32,11 @@ class Organisation(db.Model):  # type: ignore[name-defined,misc]
     members: Mapped[list[OrganisationMember]] = relationship(
         back_populates="organisation", cascade="all, delete-orphan"
     )
+    invitations: Mapped[list[OrganisationInvitation]] = relationship(
+        back_populates="organisation",
+        cascade="all, delete-orphan",
+        order_by="OrganisationInvitation.id",
+    )
 
     @property
     def org_id(self) -> str | None:
@@ -41,7 +47,12 @@ class Organisation(db.Model):  # type: ignore[name-defined,misc]
 
 
 class OrganisationMember(db.Model):  # type: ignore[name-defined,misc]
-    """A user who may act for an organisation."""
+    """A user who may act for an organisation.
+
+    Only people who act for it have a row here: the creator at once, a colleague once they
+    have accepted an invitation (``OrganisationInvitation``). Every reader (access, conflict
+    detection, partner rights) can therefore trust a row without checking any status.
+    """
 
     __tablename__ = "organisation_members"
     __table_args__ = (UniqueConstraint("organisation_id", "user_id"),)
@@ -53,3 +64,42 @@ class OrganisationMember(db.Model):  # type: ignore[name-defined,misc]
 
     organisation: Mapped[Organisation] = relationship(back_populates="members")
     user: Mapped[User] = relationship()
+
+
+class InvitationStatus(StrEnum):
+    """The life of a colleague invitation: pending until answered or withdrawn."""
+
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    REVOKED = "revoked"
+
+
+class OrganisationInvitation(db.Model):  # type: ignore[name-defined,misc]
+    """An e-mailed invitation to act for an organisation; it grants nothing until accepted."""
+
+    __tablename__ = "organisation_invitations"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'accepted', 'declined', 'revoked')", name="status_known"
+        ),
+        Index("ix_organisation_invitations_email_status", "email", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    # Normalised (lower case); the only person who may accept is the holder of this address.
+    email: Mapped[str] = mapped_column(String(254))
+    locale: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=InvitationStatus.PENDING.value)
+    # A fresh nonce on every (re-)send: older links stop working.
+    nonce: Mapped[str] = mapped_column(String(32))
+    invited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Who answered (accepted or declined), once answered.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    organisation: Mapped[Organisation] = relationship(back_populates="invitations")
+    invited_by: Mapped[User] = relationship(foreign_keys=[invited_by_id])

@@ -37,7 +37,14 @@ def test_public_pages_are_accessible(axe_page: Page, live_server: LiveServer, la
     """The open calls, a call, and the sign-in, registration and reset pages."""
     axe_page.goto("/")
     choose_language(axe_page, lang)
-    paths = ["/", f"/calls/{live_server.call_id}", "/login", "/register", "/reset-password"]
+    paths = [
+        "/",
+        f"/calls/{live_server.call_id}",
+        "/login",
+        "/register",
+        "/register/sent",
+        "/reset-password",
+    ]
     _check_all(axe_page, paths, lang)
 
 

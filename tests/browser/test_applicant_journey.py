@@ -64,6 +64,27 @@ def _invitation_link(live_server: LiveServer, email: str) -> str:
     return live_server.url + match.group(1)
 
 
+def _confirmation_link(live_server: LiveServer, email: str) -> str:
+    """The latest registration confirmation link e-mailed to ``email``, on the live server."""
+    bodies = _outbox(live_server, "confirm_registration", email)
+    assert bodies, f"no confirmation e-mail to {email} in the outbox"
+    base = live_server.app.config["BASE_URL"]
+    match = re.search(re.escape(base) + r"(/register/confirm/\S+)", bodies[-1])
+    assert match, f"no confirmation link in the e-mail:\n{bodies[-1]}"
+    return live_server.url + match.group(1)
+
+
+def finish_registration(page: Page, live_server: LiveServer, email: str) -> None:
+    """After "check your e-mail": open the e-mailed link and type the password again.
+
+    Found by ids and structure, not by text, so that it serves every interface language.
+    """
+    expect(page).to_have_url(re.compile(r"/register/sent$"))
+    page.goto(_confirmation_link(live_server, email))
+    page.locator("#password").fill(PASSWORD)
+    page.locator("main form.form [type=submit]").click()
+
+
 def _ids(live_server: LiveServer, title: str) -> dict[str, int]:
     """A demo application's id, its lead partner's id and its call's first question's id."""
     with live_server.app.app_context():
@@ -128,8 +149,12 @@ def _partner_row(page: Page, organisation: str) -> Locator:
     )
 
 
-def _register(page: Page, name: str, email: str, timezone: str) -> None:
-    """Fill the registration form the page shows and send it."""
+def _register(
+    page: Page, name: str, email: str, timezone: str, live_server: LiveServer | None = None
+) -> None:
+    """Fill the registration form the page shows and send it; with ``live_server``, the
+    address is confirmed through the e-mailed link (without, the page came from an
+    invitation sent to ``email``, which proves the address)."""
     expect(_heading(page)).to_have_text("Create account")
     page.get_by_label("Full name").fill(name)
     page.get_by_label("E-mail address").fill(email)
@@ -138,6 +163,13 @@ def _register(page: Page, name: str, email: str, timezone: str) -> None:
     page.get_by_label("Preferred language").select_option("en")
     page.get_by_label("Time zone").select_option(timezone)
     page.get_by_role("button", name="Create account").click()
+    if live_server is not None:
+        expect(_heading(page)).to_have_text("Check your e-mail")
+        expect(flash(page)).to_have_text(
+            f"We have sent a message to {email}. Open the link in it to finish creating "
+            "your account."
+        )
+        finish_registration(page, live_server, email)
     expect(flash(page)).to_have_text(f"Welcome, {name}. Your account is ready.")
 
 
@@ -195,7 +227,7 @@ def test_lead_and_partner_build_sign_and_submit_an_application(
     expect(_heading(lead)).to_have_text("Sign in")
     expect(lead.get_by_role("main")).to_contain_text("Please sign in to see that page.")
     lead.get_by_role("main").get_by_role("link", name="Create account").click()
-    _register(lead, "Kenji Lead", lead_email, "Asia/Tokyo")
+    _register(lead, "Kenji Lead", lead_email, "Asia/Tokyo", live_server)
 
     expect(_heading(lead)).to_have_text(f"Apply to {fund}")
     expect(lead.get_by_role("main")).to_contain_text("You apply for an organisation.")
@@ -632,6 +664,56 @@ def test_invitation_page_is_accessible(
     expect(invited).to_have_url(link)
     expect(invited.locator("#organisation")).to_be_visible()
     assert_accessible(invited, f"the invitation page with the joining form [{lang}]")
+
+
+def _colleague_link(live_server: LiveServer, email: str) -> str:
+    """The link of the latest colleague invitation e-mailed to ``email``, on the live server."""
+    bodies = _outbox(live_server, "colleague_invitation", email)
+    assert bodies, f"no colleague invitation to {email} in the outbox"
+    base = live_server.app.config["BASE_URL"]
+    match = re.search(re.escape(base) + r"(/organisations/invitations/\S+)", bodies[-1])
+    assert match, f"no invitation link in the e-mail:\n{bodies[-1]}"
+    return live_server.url + match.group(1)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_colleague_invitation_is_accessible_and_counts_once_accepted(
+    new_page: Callable[..., Page], live_server: LiveServer, lang: str
+) -> None:
+    """Aiko invites a colleague who has no account yet; the pending invitation, the page that
+    answers it and the organisation afterwards; the colleague acts for it only once accepted."""
+    email = f"colleague-{uuid4().hex[:10]}@example.org"
+    tokyo = _organisation_id(live_server, "Tokyo Theatre Laboratory")
+    aiko = new_page(bypass_csp=True)
+    _sign_in_as(aiko, live_server, AIKO, lang)
+    aiko.goto(f"/organisations/{tokyo}")
+    aiko.locator("#email").fill(email)
+    aiko.locator("#locale").select_option(lang)
+    aiko.locator("form[action$='/members'] [type=submit]").click()
+    expect(aiko.get_by_role("status")).to_contain_text(email)
+    expect(aiko.locator("#members-h + ul")).not_to_contain_text(email)  # not a member yet
+    _check_all(aiko, [f"/organisations/{tokyo}"], lang)  # with the pending invitation
+    link = _colleague_link(live_server, email)
+
+    colleague = new_page(bypass_csp=True)
+    colleague.goto("/register?next=" + link.removeprefix(live_server.url))
+    colleague.locator("#name").fill("Kaito Colleague")
+    colleague.locator("#email").fill(email)
+    colleague.locator("#password").fill(PASSWORD)
+    colleague.locator("#confirm").fill(PASSWORD)
+    colleague.locator("#locale").select_option(lang)
+    colleague.locator("main form.form [type=submit]").click()
+    expect(colleague).to_have_url(link)  # the link proved the address: signed in at once
+    expect(colleague.locator("html")).to_have_attribute("lang", lang)
+    expect(_heading(colleague)).to_contain_text("Tokyo Theatre Laboratory")
+    assert colleague.goto(f"/organisations/{tokyo}").status == 404  # pending: nothing yet
+    colleague.goto(link)
+    assert_accessible(colleague, f"the colleague invitation page [{lang}]")
+    colleague.locator("main form.form [name=accept]").click()
+    expect(_heading(colleague)).to_have_text("Tokyo Theatre Laboratory")
+    expect(colleague.locator("#members-h + ul")).to_contain_text(email)
+    _check_all(colleague, [f"/organisations/{tokyo}", "/organisations/"], lang)
 
 
 @pytest.mark.browser

@@ -19,6 +19,7 @@ from tests.browser.conftest import (
     sign_in,
     translated,
 )
+from tests.browser.test_applicant_journey import _confirmation_link
 
 
 def _local(moment: datetime) -> str:
@@ -111,8 +112,11 @@ def test_signed_out_reader_sees_the_deadline_in_the_browsers_time_zone(page: Pag
 
 
 @pytest.mark.browser
-def test_register_sign_out_and_sign_in_with_the_keyboard(page: Page) -> None:
-    """A new account is signed in at once; signing in again works with the keyboard only."""
+def test_register_sign_out_and_sign_in_with_the_keyboard(
+    page: Page, live_server: LiveServer
+) -> None:
+    """A new account is created from the e-mailed link and signed in; signing in again works
+    with the keyboard only."""
     name = "Bea Browser"
     email = f"bea-{uuid4().hex[:10]}@example.org"
     password = "a long browser passphrase"
@@ -127,6 +131,16 @@ def test_register_sign_out_and_sign_in_with_the_keyboard(page: Page) -> None:
     page.get_by_label("Preferred language").select_option(label="English")
     page.get_by_label("Time zone").select_option("Asia/Tokyo")
     page.get_by_role("button", name="Create account").click()
+
+    # The same answer for every address: the account waits for the e-mailed link.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your e-mail")
+    expect(flash(page)).to_have_text(
+        f"We have sent a message to {email}. Open the link in it to finish creating your account."
+    )
+    page.goto(_confirmation_link(live_server, email))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Finish creating your account")
+    page.get_by_label("The password you chose").fill(password)
+    page.get_by_role("button", name="Create my account").click()
 
     expect(flash(page)).to_have_text(f"Welcome, {name}. Your account is ready.")
     expect(page.get_by_role("link", name="My account")).to_be_visible()
