@@ -31,7 +31,7 @@ from grants.reviews.models import (
     Review,
     ReviewerProfile,
 )
-from grants.transparency.models import PublicEntry, TreeHead
+from grants.transparency.models import PublicEntry, PublishedRecord, TreeHead
 
 __all__ = [
     "Answer",
@@ -59,6 +59,7 @@ __all__ = [
     "PanelMember",
     "Partner",
     "PublicEntry",
+    "PublishedRecord",
     "RankingRun",
     "Review",
     "ReviewerProfile",
