@@ -20,6 +20,7 @@ from grants.organisations.operations import create_organisation
 from grants.reviews import operations as review_ops
 from grants.reviews.models import Assignment, PanelMember
 from grants.transparency.operations import seal
+from grants.transparency.records import store_published_records
 from grants.types import utcnow
 from tests.conftest import login, post
 from tests.test_applications import PDF
@@ -585,6 +586,7 @@ def world_with_link(world):
     )
     world["call"].results_published_at = utcnow()
     db.session.flush()
+    store_published_records(world["call"])  # what publish_results stores
     world["head"] = seal(world["call"], "published")
     world["panel_token"] = review_ops.panel_token(invited)
     db.session.commit()
