@@ -95,7 +95,7 @@ class TreeHead(db.Model):  # type: ignore[name-defined,misc]
 
 # Kinds of published record (grants.transparency.records stores and reads them).
 RESULTS = "results"  # the data of the results page, rendered for each reader
-LOG_HEADER = "log.header"  # what the public log's header says of the call
+CALL = "call"  # the call as published: titles, funder (the log's header, the list of results)
 AWARDS_JSON = "awards.json"  # the 360Giving package, served as stored
 AWARDS_CSV = "awards.csv"  # the awards as CSV with the 360Giving column titles, as stored
 API_RESULTS = "api.results"  # /api/calls/<id>/results, served as stored

@@ -21,11 +21,12 @@ from grants.audit.operations import lock_chain
 from grants.calls.models import Call
 from grants.domain import merkle, publiclog
 from grants.domain.audit_chain import GENESIS_HASH, canonical_json, normalise
+from grants.domain.texts import pick_text
 from grants.extensions import db
 from grants.transparency import keys
 from grants.transparency.models import (
     AFTER_PUBLICATION,
-    LOG_HEADER,
+    CALL,
     PublicEntry,
     PublishedRecord,
     TreeHead,
@@ -205,12 +206,14 @@ def _log_title(call: Call) -> str:
     """The call's title in the log's header: as published, once the results are."""
     content = db.session.scalar(
         select(PublishedRecord.content).where(
-            PublishedRecord.call_id == call.id, PublishedRecord.kind == LOG_HEADER
+            PublishedRecord.call_id == call.id, PublishedRecord.kind == CALL
         )
     )
     if content is None:
         return call.text("title", call.default_language).text
-    return str(json.loads(content)["title"])
+    published = json.loads(content)
+    language = published["default_language"]
+    return pick_text(published["title"], [language, language.split("_")[0]], language).text
 
 
 def export_header(call: Call, heads: list[TreeHead]) -> dict[str, Any]:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +25,7 @@ from sqlalchemy import select
 
 from grants.calls.models import Call
 from grants.domain.audit_chain import canonical_json
+from grants.domain.texts import LocalText, pick_text
 from grants.errors import OperationError
 from grants.extensions import db
 from grants.transparency.export import csv_text, package
@@ -31,7 +34,7 @@ from grants.transparency.models import (
     API_STATISTICS,
     AWARDS_CSV,
     AWARDS_JSON,
-    LOG_HEADER,
+    CALL,
     RESULTS,
     PublishedRecord,
 )
@@ -127,6 +130,47 @@ def api_statistics(results: Results) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class PublishedCall:
+    """A call as its results were published: what the list of results and the public log's
+    header say of it."""
+
+    id: int
+    title: dict[str, str]
+    default_language: str
+    funder_name: str
+    results_published_at: datetime
+
+    def text(self, field: str, locale: str) -> LocalText:
+        """The title in ``locale`` with fallback, as ``Call.text``."""
+        assert field == "title"
+        return pick_text(self.title, [locale, locale.split("_")[0]], self.default_language)
+
+
+def call_data(results: Results) -> dict[str, Any]:
+    """The ``call`` record: the call's titles and funder as published."""
+    call = results.call
+    return {
+        "id": call.id,
+        "title": call.title,
+        "default_language": call.default_language,
+        "funder_name": call.funder_name,
+        "results_published_at": call.results_published_at.isoformat(),
+    }
+
+
+def published_call(record: PublishedRecord) -> PublishedCall:
+    """The call of a ``call`` record."""
+    data = json.loads(record.content)
+    return PublishedCall(
+        id=data["id"],
+        title=data["title"],
+        default_language=data["default_language"],
+        funder_name=data["funder_name"],
+        results_published_at=datetime.fromisoformat(data["results_published_at"]),
+    )
+
+
 def _store(call: Call, kind: str, media_type: str, content: str) -> PublishedRecord:
     record = PublishedRecord(
         call_id=call.id, kind=kind, media_type=media_type, content=content, sha256=sha256(content)
@@ -143,12 +187,7 @@ def store_published_records(call: Call) -> list[PublishedRecord]:
         raise OperationError(_l("No final decision comes from a ranking run."))
     records = [
         _store(call, RESULTS, JSON, canonical_json(to_data(results))),
-        _store(
-            call,
-            LOG_HEADER,
-            JSON,
-            canonical_json({"title": call.text("title", call.default_language).text}),
-        ),
+        _store(call, CALL, JSON, canonical_json(call_data(results))),
         _store(call, API_RESULTS, JSON, canonical_json(api_results(results))),
         _store(call, API_STATISTICS, JSON, canonical_json(api_statistics(results))),
     ]

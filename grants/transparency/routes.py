@@ -32,8 +32,10 @@ from grants.transparency.models import (
     API_STATISTICS,
     AWARDS_CSV,
     AWARDS_JSON,
+    CALL,
     RESULTS,
     PublicEntry,
+    PublishedRecord,
     TreeHead,
 )
 from grants.transparency.openapi import openapi_document
@@ -131,14 +133,15 @@ def results(call_id: int) -> str:
 
 @bp.route("/results")
 def published() -> str:
-    """Calls whose results are published, newest first."""
+    """Calls whose results are published, newest first, named as they were published."""
     page = paginate(
-        select(Call)
-        .options(joinedload(Call.funder))
-        .where(Call.status == CallStatus.PUBLISHED, Call.results_published_at.is_not(None))
+        select(PublishedRecord)
+        .join(Call, Call.id == PublishedRecord.call_id)
+        .where(Call.status == CallStatus.PUBLISHED, PublishedRecord.kind == CALL)
         .order_by(Call.results_published_at.desc(), Call.id)
     )
-    return render_template("transparency/published.html", page=page)
+    cards = [records.published_call(record) for record in page.items]
+    return render_template("transparency/published.html", page=page, cards=cards)
 
 
 @bp.route("/transparency")
