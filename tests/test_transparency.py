@@ -505,6 +505,13 @@ def test_published_records_have_a_strong_etag_and_answer_304(client, decided):  
     # The page itself is rendered for each reader (language, signed-in menu): never shared.
     page = client.get(f"/calls/{call_id}/results")
     assert page.headers["Cache-Control"] == "no-store" and page.get_etag() == (None, None)
+    again = client.get(f"/calls/{call_id}/awards.json")  # a session, but no cookie to set
+    assert again.headers["Cache-Control"] == "public, max-age=300"
+    # A signed-in reader's response renews its session cookie: no shared cache may keep it.
+    login(client, s["lead"])
+    signed_in = client.get(f"/calls/{call_id}/awards.json")
+    assert signed_in.headers["Cache-Control"] == "private, max-age=300"
+    assert "Cookie" in signed_in.headers["Vary"]
 
 
 def test_the_database_refuses_to_change_published_records(decided):  # noqa: F811

@@ -10,9 +10,11 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     jsonify,
     render_template,
     request,
+    session,
     stream_with_context,
     url_for,
 )
@@ -90,6 +92,12 @@ def _record_response(
     vary: str | None = None,
 ) -> Response:
     """A published record with a strong ETag; ``If-None-Match`` with it gets a 304."""
+    if cache == PUBLIC_CACHE and current_app.session_interface.should_set_cookie(
+        current_app, session
+    ):
+        # The response will set the reader's session cookie (a signed-in session is renewed
+        # on every request): a shared cache must never keep it.
+        cache = "private, max-age=300"
     response = _not_modified(etag, cache, vary) or Response(body, mimetype=mimetype)
     if response.status_code == 304:
         return response
