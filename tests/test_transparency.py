@@ -622,3 +622,16 @@ def test_the_seal_command_signs_and_stores_what_older_publications_lack(
     assert publiclog.verify(log, trusted_key=keys.public_key()).ok
     result = runner.invoke(args=["grants", "audit", "verify"])
     assert result.exit_code == 0, result.output
+
+
+def test_the_stored_results_read_back_exactly_as_computed(decided):  # noqa: F811
+    from grants.domain.audit_chain import canonical_json
+    from grants.transparency import records
+    from grants.transparency.results import from_data, results_for, to_data
+
+    s = decided
+    publish(s, amount=Decimal(8000), reason="Smaller tour")
+    computed = results_for(s["call"])
+    assert computed is not None and computed.funded and computed.by_tier
+    assert from_data(json.loads(canonical_json(to_data(computed)))) == computed
+    assert records.published_results(s["call"].id) == computed

@@ -64,7 +64,7 @@ def api_results(results: Results) -> dict[str, Any]:
     return {
         "call": {
             "id": results.call.id,
-            "title": results.call.title.get(results.call.default_language, ""),
+            "title": results.call.text("title", results.call.default_language).text,
         },
         "currency": results.call.currency,
         "budget": _money(results.call.budget_envelope),
@@ -207,6 +207,18 @@ def stored(call_id: int, kind: str) -> PublishedRecord | None:
         select(PublishedRecord).where(
             PublishedRecord.call_id == call_id, PublishedRecord.kind == kind
         )
+    )
+
+
+def has_records(call_id: int) -> bool:
+    """Whether the call's results are published with their records."""
+    return (
+        db.session.scalar(
+            select(PublishedRecord.id).where(
+                PublishedRecord.call_id == call_id, PublishedRecord.kind == RESULTS
+            )
+        )
+        is not None
     )
 
 

@@ -35,13 +35,11 @@ from grants.transparency.models import (
     AWARDS_CSV,
     AWARDS_JSON,
     CALL,
-    RESULTS,
     PublicEntry,
     PublishedRecord,
     TreeHead,
 )
 from grants.transparency.openapi import openapi_document
-from grants.transparency.results import Results
 from grants.types import utcnow
 
 bp = Blueprint("transparency", __name__)
@@ -58,28 +56,10 @@ def _published_call(call_id: int) -> Call:
     return call
 
 
-def _results(call_id: int) -> Results:
-    """The results as published (the stored record); 404 while none are."""
-    results = records.published_results(_published_call(call_id).id)
-    if results is None:
-        abort(404)
-    return results
-
-
 # Published records are the same for every reader: any cache may keep them a few minutes,
 # then ask again with the ETag (a 304 costs nothing).
 PUBLIC_CACHE = "public, max-age=300"
-
-
-def _not_modified(etag: str, cache: str, vary: str | None) -> Response | None:
-    if not request.if_none_match.contains(etag):
-        return None
-    response = Response(status=304)
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = cache
-    if vary:
-        response.headers["Vary"] = vary
-    return response
+PRIVATE_CACHE = "private, max-age=300"
 
 
 def _record_response(
@@ -97,16 +77,17 @@ def _record_response(
     ):
         # The response will set the reader's session cookie (a signed-in session is renewed
         # on every request): a shared cache must never keep it.
-        cache = "private, max-age=300"
-    response = _not_modified(etag, cache, vary) or Response(body, mimetype=mimetype)
-    if response.status_code == 304:
-        return response
+        cache = PRIVATE_CACHE
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)  # the body (a stream, maybe) is never produced
+    else:
+        response = Response(body, mimetype=mimetype)
+        if filename:
+            response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.set_etag(etag)
     response.headers["Cache-Control"] = cache
     if vary:
         response.headers["Vary"] = vary
-    if filename:
-        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
@@ -129,7 +110,9 @@ def results(call_id: int) -> str:
     """The published decisions: funded projects, scores, method, panel, equity figures, as
     they stood at publication (rendered in the reader's language from the stored data)."""
     call = _published_call(call_id)
-    data = _results(call_id)
+    data = records.published_results(call.id)
+    if data is None:
+        abort(404)
     return render_template(
         "transparency/results.html",
         call=data.call,
@@ -165,7 +148,7 @@ def log_download(call_id: int) -> Response:
     """The public log with its signed tree heads, as JSON Lines (after publication). Its
     header is the one stored at publication and it always ends with a signed tree head."""
     call = _published_call(call_id)
-    if records.stored(call.id, RESULTS) is None:
+    if not records.has_records(call.id):
         abort(404)
 
     def lines() -> Iterator[str]:
@@ -206,7 +189,7 @@ def awards_csv(call_id: int) -> Response:
         records.digest(body),
         "text/csv",
         filename=name,
-        cache="private, max-age=300",
+        cache=PRIVATE_CACHE,
         vary="Accept-Language, Cookie",
     )
 
