@@ -589,6 +589,44 @@ def test_after_publication_every_new_entry_is_signed_at_once(client, decided):  
     assert [line for line in text_.splitlines()[1:] if line in kept] == old_lines  # append-only
 
 
+def test_an_entry_appended_to_a_downloaded_published_log_is_refused(app, client, decided, tmp_path):  # noqa: F811
+    s = decided
+    publish(s)
+    lodge_and_uphold(s)
+    text_ = client.get(f"/calls/{s['call'].id}/log.jsonl").get_data(as_text=True)
+    log = publiclog.loads(text_)
+    honest = tmp_path / "honest.jsonl"
+    honest.write_text(text_, encoding="utf-8")
+    # Someone appends an entry with a correct hash chain, but cannot sign a head over it.
+    last = log.entries[-1]
+    forged = {
+        "index": last["index"] + 1,
+        "time": last["time"],
+        "action": "decision.approved",
+        "subject": last["subject"],
+        "actor": "officer",
+        "data": {"application": s["app"].reference, "outcome": "funded", "amount": "9999"},
+        "source": last["source"],
+    }
+    entries_ = [*log.entries, {"kind": "entry", **forged, "prev": last["hash"]}]
+    entries_[-1]["hash"] = publiclog.entry_hash(last["hash"], forged)
+    tampered = tmp_path / "tampered.jsonl"
+    tampered.write_text(publiclog.dumps(log.header, entries_, log.heads), encoding="utf-8")
+    runner = app.test_cli_runner()
+    key = keys.public_key().hex()
+    result = runner.invoke(args=["grants", "audit", "verify", str(honest), "--public-key", key])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["grants", "audit", "verify", str(tampered), "--public-key", key])
+    assert result.exit_code == 1
+    assert "✓ The chain of" in result.output
+    assert (
+        f"✗ Entry {forged['index']} comes after the last signed tree head, in the log of a call "
+        "whose results are published" in result.output
+    )
+    assert "1 entry is not covered by any signature" in result.output
+    assert "could have been added or changed by anyone after the last signature" in result.output
+
+
 def test_the_seal_command_signs_and_stores_what_older_publications_lack(
     app,
     client,
