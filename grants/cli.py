@@ -161,15 +161,21 @@ def audit_verify(file: str | None, public_key: str | None) -> None:
 @grants_cli.command("seal")
 def seal() -> None:
     """Sign the tree heads of milestones that come with time (calls that closed, review
-    deadlines that passed). Run it from cron, e.g. every hour."""
+    deadlines that passed). Run it from cron, e.g. every hour. It also repairs calls whose
+    results were published by an older version: it stores their published records and
+    signs the entries their logs hold beyond the last signed tree head."""
     from grants.extensions import db
     from grants.transparency.operations import seal_due
+    from grants.transparency.records import store_missing_records
 
+    stored = store_missing_records()
     heads = seal_due()
     db.session.commit()
+    for call_id in stored:
+        click.echo(f"Call {call_id}: stored the published records of its results as they stand.")
     for head in heads:
         click.echo(f"Call {head.call_id}: signed '{head.milestone}' at {head.tree_size} entries.")
-    if not heads:
+    if not heads and not stored:
         click.echo("No milestone is due.")
 
 

@@ -350,4 +350,5 @@ MILESTONE_LABELS: dict[str, Any] = {
     "ranking_run": _l("Ranking run"),
     "decisions_final": _l("Decisions final and sent"),
     "published": _l("Results published"),
+    "after_publication": _l("Entry added after publication"),
 }

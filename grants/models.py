@@ -35,7 +35,7 @@ from grants.reviews.models import (
     Review,
     ReviewerProfile,
 )
-from grants.transparency.models import PublicEntry, TreeHead
+from grants.transparency.models import PublicEntry, PublishedRecord, TreeHead
 
 __all__ = [
     "Answer",
@@ -65,6 +65,7 @@ __all__ = [
     "Partner",
     "PendingRegistration",
     "PublicEntry",
+    "PublishedRecord",
     "RankingRun",
     "Review",
     "ReviewerProfile",

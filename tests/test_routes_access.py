@@ -26,6 +26,7 @@ from grants.organisations.operations import create_organisation
 from grants.reviews import operations as review_ops
 from grants.reviews.models import Assignment, PanelMember
 from grants.transparency.operations import seal
+from grants.transparency.records import store_published_records
 from grants.types import utcnow
 from tests.conftest import login, post
 from tests.test_applications import PDF
@@ -652,6 +653,7 @@ def world_with_link(world):
     )
     world["call"].results_published_at = utcnow()
     db.session.flush()
+    store_published_records(world["call"])  # what publish_results stores
     world["head"] = seal(world["call"], "published")
     _add_panel_and_conflicted_roles(world, app, submitted)
     world["panel_token"] = review_ops.panel_token(invited)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import multiprocessing
+import re
 from decimal import Decimal
 
 import pytest
@@ -362,3 +364,312 @@ def test_free_text_reasons_stay_out_of_the_public_log(decided):  # noqa: F811
     entry = entries(s["call"])[-1]
     assert entry.action == "call.tier_override_set"
     assert "Somchai" not in json.dumps(entry.data) and entry.data["country"] == "TH"
+
+
+# --- published records (snapshots) ------------------------------------------------------------
+
+PUBLIC_FILES = (
+    "awards.json",
+    "awards.csv",
+    "awards.csv?titles=360giving",
+    "awards.csv?lang=fr",
+    "log.jsonl",
+)
+API_FILES = ("results", "statistics")
+
+
+def public_views(client, call_id):
+    """Every public record of a call as served: the results page and the files."""
+    # English first (the French CSV below leaves French in the session). The pages carry
+    # form tokens that are signed with the time: those are masked, nothing else.
+    views = {
+        name: re.sub(rb'(name="csrf_token" value=")[^"]+"', rb'\1"', client.get(path).get_data())
+        for name, path in (("results", f"/calls/{call_id}/results?lang=en"), ("list", "/results"))
+    }
+    for path in PUBLIC_FILES:
+        views[path] = client.get(f"/calls/{call_id}/{path}").get_data()
+    for path in API_FILES:
+        views[f"api/{path}"] = client.get(f"/api/calls/{call_id}/{path}").get_data()
+    return views
+
+
+def consent(s, user, value):
+    from grants.reviews.models import PanelMember
+
+    member = db.session.scalar(
+        select(PanelMember).where(
+            PanelMember.call_id == s["call"].id, PanelMember.user_id == user.id
+        )
+    )
+    member.consent_to_be_named = value
+
+
+def test_published_records_do_not_change_behind_the_reader(client, decided):  # noqa: F811
+    s, app = decided, decided["app"]
+    call_id = s["call"].id
+    named, other = s["reviewers"][0][0], s["reviewers"][1][0]
+    consent(s, named, True)
+    publish(s, amount=Decimal(8000), reason="Smaller tour")
+    before = public_views(client, call_id)
+    assert b'name="csrf_token" value=""' in before["results"]  # masked
+    page = before["results"].decode()
+    assert "Tokyo Theatre Lab" in page and named.name in page and other.name not in page
+    # Afterwards, the live rows change: names, titles, amounts, countries, consent.
+    s["lead_org"].name = "Renamed Theatre Co"
+    s["funder"].name = "Renamed Funder"
+    app.title = "A title written after publication"
+    partner = next(p for p in app.partners if not p.is_lead)
+    partner.grant_requested += Decimal(5000)
+    s["partner_org"].country = "AT"
+    s["call"].title = {**s["call"].title, "en": "A new call title"}
+    consent(s, named, False)
+    consent(s, other, True)
+    db.session.commit()
+    after = public_views(client, call_id)
+    for name, body in before.items():
+        assert after[name] == body, name
+    text_ = b"".join(after.values()).decode("utf-8")
+    for later in (
+        "Renamed Theatre Co",
+        "Renamed Funder",
+        "A title written after publication",
+        "A new call title",
+    ):
+        assert later not in text_
+    assert "Cooperation Fund" in after["list"].decode() and "Main Funder" in page
+    assert other.name not in text_ and '"AT"' not in text_
+    log = publiclog.loads(after["log.jsonl"].decode())
+    assert log.header["title"] == "Cooperation Fund"
+    assert publiclog.verify(log, trusted_key=keys.public_key()).ok
+
+
+def test_the_results_page_renders_the_stored_data_in_the_readers_language(client, decided):  # noqa: F811
+    s = decided
+    s["call"].criteria[0].name = {"en": "Artistic quality", "fr": "Qualité artistique"}
+    publish(s)
+    s["call"].criteria[0].name = {"en": "Renamed criterion", "fr": "Critère renommé"}
+    db.session.commit()
+    english = client.get(f"/calls/{s['call'].id}/results").get_data(as_text=True)
+    french = client.get(f"/calls/{s['call'].id}/results?lang=fr").get_data(as_text=True)
+    assert "Artistic quality" in english and "Qualité artistique" in french
+    assert "Funded projects" in english and "Funded projects" not in french
+    assert "Renamed" not in english + french and "renommé" not in french
+
+
+def test_published_records_have_a_strong_etag_and_answer_304(client, decided):  # noqa: F811
+    from grants.transparency.models import PublishedRecord
+
+    s = decided
+    call_id = s["call"].id
+    publish(s)
+    stored = {
+        r.kind: r
+        for r in db.session.scalars(
+            select(PublishedRecord).where(PublishedRecord.call_id == call_id)
+        )
+    }
+    assert set(stored) == {
+        "results",
+        "call",
+        "awards.json",
+        "awards.csv",
+        "api.results",
+        "api.statistics",
+    }
+    for path, kind in (
+        (f"/calls/{call_id}/awards.json", "awards.json"),
+        (f"/calls/{call_id}/awards.csv?titles=360giving", "awards.csv"),
+        (f"/api/calls/{call_id}/results", "api.results"),
+        (f"/api/calls/{call_id}/statistics", "api.statistics"),
+        (f"/calls/{call_id}/log.jsonl", None),
+        (f"/calls/{call_id}/awards.csv", None),
+    ):
+        response = client.get(path)
+        body = response.get_data()
+        etag, weak = response.get_etag()
+        assert etag and not weak, path
+        if kind is not None:  # a stored file: its bytes and its SHA-256
+            assert body == stored[kind].content.encode("utf-8"), path
+            assert etag == hashlib.sha256(body).hexdigest() == stored[kind].sha256
+        if path.endswith("awards.csv"):  # titles in the reader's language
+            assert response.headers["Cache-Control"] == "private, max-age=300"
+            assert "Accept-Language" in response.headers["Vary"]
+        else:
+            assert response.headers["Cache-Control"] == "public, max-age=300", path
+        again = client.get(path, headers={"If-None-Match": f'"{etag}"'})
+        assert again.status_code == 304 and again.get_data() == b"", path
+        assert again.get_etag() == (etag, False)
+        assert again.headers["Cache-Control"] == response.headers["Cache-Control"]
+        other = client.get(path, headers={"If-None-Match": '"something-else"'})
+        assert other.status_code == 200 and other.get_data() == body, path
+    # The page itself is rendered for each reader (language, signed-in menu): never shared.
+    page = client.get(f"/calls/{call_id}/results")
+    assert page.headers["Cache-Control"] == "no-store" and page.get_etag() == (None, None)
+    again = client.get(f"/calls/{call_id}/awards.json")  # a session, but no cookie to set
+    assert again.headers["Cache-Control"] == "public, max-age=300"
+    # A signed-in reader's response renews its session cookie: no shared cache may keep it.
+    login(client, s["lead"])
+    signed_in = client.get(f"/calls/{call_id}/awards.json")
+    assert signed_in.headers["Cache-Control"] == "private, max-age=300"
+    assert "Cookie" in signed_in.headers["Vary"]
+
+
+def test_the_database_refuses_to_change_published_records(decided):  # noqa: F811
+    from grants.transparency.models import PublishedRecord
+
+    publish(decided)
+    statements = ["UPDATE published_records SET content = '{}'", "DELETE FROM published_records"]
+    if db.session.get_bind().dialect.name == "postgresql":
+        statements.append("TRUNCATE published_records")
+    for statement in statements:
+        with pytest.raises(DBAPIError, match="append-only"), db.session.begin_nested():
+            db.session.execute(text(statement))
+    assert db.session.scalar(select(func.count()).select_from(PublishedRecord)) == 6
+
+
+def lodge_and_uphold(s):
+    """After publication, the lead appeals and a third officer upholds the appeal."""
+    from grants.calls.models import FunderOfficer
+    from tests.conftest import make_user
+
+    third = make_user("third-officer@example.org", name="Tess Third")
+    db.session.add(FunderOfficer(funder_id=s["funder"].id, user_id=third.id))
+    grounds = "Reviewer two works for the funder of our partner; the conflict was not handled."
+    appeal = decision_ops.lodge_appeal(s["lead"], s["app"], grounds)
+    db.session.commit()
+    decision_ops.decide_appeal(third, appeal, "upheld", "The conflict was not handled.")
+    db.session.commit()
+    return appeal
+
+
+def test_after_publication_every_new_entry_is_signed_at_once(client, decided):  # noqa: F811
+    from grants.calls import operations as call_ops
+
+    s = decided
+    call_id = s["call"].id
+    publish(s)
+    before = public_views(client, call_id)
+    published_size = ops.tree_heads(s["call"])[-1].tree_size
+    lodge_and_uphold(s)
+    call_ops.set_call_texts(
+        s["officer"], s["call"], "en", title="Renamed fund", summary="S", description=""
+    )
+    db.session.commit()
+    heads = ops.tree_heads(s["call"])
+    log = entries(s["call"])
+    assert [e.action for e in log[published_size:]] == [
+        "appeal.lodged",
+        "appeal.decided",
+        "call.texts_updated",
+    ]
+    # One head per entry, each signed in the transaction that added the entry.
+    assert [(h.milestone, h.tree_size) for h in heads[-3:]] == [
+        ("after_publication", published_size + 1),
+        ("after_publication", published_size + 2),
+        ("after_publication", published_size + 3),
+    ]
+    assert ops.unsigned_entries(s["call"]) == 0
+    # The app's own export passes the verifier: it ends with a head over every entry.
+    text_ = client.get(f"/calls/{call_id}/log.jsonl").get_data(as_text=True)
+    last = json.loads(text_.splitlines()[-1])
+    assert last["kind"] == "tree_head" and last["tree_size"] == len(log)
+    exported = publiclog.loads(text_)
+    report = publiclog.verify(exported, trusted_key=keys.public_key())
+    assert report.ok, report.summary()
+    assert not any("after the last signed tree head" in f.message for f in report.findings)
+    assert exported.header["title"] == "Cooperation Fund"  # as published
+    assert exported.header["generated_at"] == heads[-1].timestamp
+    # The log grew; the upheld appeal and the new title edited no published record.
+    after = public_views(client, call_id)
+    for name in ("awards.json", "awards.csv", "awards.csv?titles=360giving", "api/results"):
+        assert after[name] == before[name], name
+    assert "Renamed fund" not in after["results"].decode()
+    old_lines = before["log.jsonl"].decode().splitlines()[1:]  # all but the header
+    kept = set(old_lines)
+    assert [line for line in text_.splitlines()[1:] if line in kept] == old_lines  # append-only
+
+
+def test_an_entry_appended_to_a_downloaded_published_log_is_refused(app, client, decided, tmp_path):  # noqa: F811
+    s = decided
+    publish(s)
+    lodge_and_uphold(s)
+    text_ = client.get(f"/calls/{s['call'].id}/log.jsonl").get_data(as_text=True)
+    log = publiclog.loads(text_)
+    honest = tmp_path / "honest.jsonl"
+    honest.write_text(text_, encoding="utf-8")
+    # Someone appends an entry with a correct hash chain, but cannot sign a head over it.
+    last = log.entries[-1]
+    forged = {
+        "index": last["index"] + 1,
+        "time": last["time"],
+        "action": "decision.approved",
+        "subject": last["subject"],
+        "actor": "officer",
+        "data": {"application": s["app"].reference, "outcome": "funded", "amount": "9999"},
+        "source": last["source"],
+    }
+    entries_ = [*log.entries, {"kind": "entry", **forged, "prev": last["hash"]}]
+    entries_[-1]["hash"] = publiclog.entry_hash(last["hash"], forged)
+    tampered = tmp_path / "tampered.jsonl"
+    tampered.write_text(publiclog.dumps(log.header, entries_, log.heads), encoding="utf-8")
+    runner = app.test_cli_runner()
+    key = keys.public_key().hex()
+    result = runner.invoke(args=["grants", "audit", "verify", str(honest), "--public-key", key])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["grants", "audit", "verify", str(tampered), "--public-key", key])
+    assert result.exit_code == 1
+    assert "✓ The chain of" in result.output
+    assert (
+        f"✗ Entry {forged['index']} comes after the last signed tree head, in the log of a call "
+        "whose results are published" in result.output
+    )
+    assert "1 entry is not covered by any signature" in result.output
+    assert "could have been added or changed by anyone after the last signature" in result.output
+
+
+def test_the_seal_command_signs_and_stores_what_older_publications_lack(
+    app,
+    client,
+    decided,  # noqa: F811
+    monkeypatch,
+):
+    """A call published before records were stored and later entries signed at once: the
+    verifier refuses its log until ``flask grants seal`` repairs both."""
+    from grants.transparency import records
+
+    s = decided
+    call_id = s["call"].id
+    with monkeypatch.context() as patch:
+        patch.setattr(records, "store_published_records", lambda call: [])
+        publish(s)
+        patch.setattr(ops, "seal", lambda call, milestone: None)
+        lodge_and_uphold(s)
+    assert client.get(f"/calls/{call_id}/results").status_code == 404
+    assert ops.unsigned_entries(s["call"]) == 2
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["grants", "audit", "verify"])
+    assert result.exit_code == 1
+    assert "2 entries are not covered by any signature" in result.output
+    result = runner.invoke(args=["grants", "seal"])
+    assert result.exit_code == 0, result.output
+    assert f"Call {call_id}: stored the published records" in result.output
+    assert f"Call {call_id}: signed 'after_publication'" in result.output
+    assert ops.unsigned_entries(s["call"]) == 0
+    assert client.get(f"/calls/{call_id}/results").status_code == 200
+    log = publiclog.loads(client.get(f"/calls/{call_id}/log.jsonl").get_data(as_text=True))
+    assert publiclog.verify(log, trusted_key=keys.public_key()).ok
+    result = runner.invoke(args=["grants", "audit", "verify"])
+    assert result.exit_code == 0, result.output
+
+
+def test_the_stored_results_read_back_exactly_as_computed(decided):  # noqa: F811
+    from grants.domain.audit_chain import canonical_json
+    from grants.transparency import records
+    from grants.transparency.results import from_data, results_for, to_data
+
+    s = decided
+    publish(s, amount=Decimal(8000), reason="Smaller tour")
+    computed = results_for(s["call"])
+    assert computed is not None and computed.funded and computed.by_tier
+    assert from_data(json.loads(canonical_json(to_data(computed)))) == computed
+    assert records.published_results(s["call"].id) == computed

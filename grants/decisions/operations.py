@@ -840,7 +840,7 @@ def decide_appeal(actor: User, appeal: Appeal, outcome: str, note: str) -> None:
 
 def publish_results(actor: User, call: Call) -> None:
     """Publish the final decisions of a call: the public results page, the open data and
-    the public log become available; a tree head is signed."""
+    the public log become available, stored as they stand now; a tree head is signed."""
     if call.decisions_released_at is None:
         raise OperationError(_l("Send the decisions to the applicants before publishing them."))
     if call.results_published_at is not None:
@@ -866,4 +866,9 @@ def publish_results(actor: User, call: Call) -> None:
         {"run": runs[-1], "funded": sorted(awards), "awards": awards},
         call_id=call.id,
     )
+    # What the public sees is stored now and never read from live rows again. Imported here:
+    # the records read this module's helpers (requested_amount, stored_inputs).
+    from grants.transparency.records import store_published_records
+
+    store_published_records(call)
     seal(call, "published")

@@ -571,8 +571,15 @@ def csv_rows(
     (a translation, say); only the default titles are the 360Giving ones. Every cell is
     neutralised.
     """
+    return grant_rows(_grants(awards, prefix), labels=labels)
+
+
+def grant_rows(
+    grants: Sequence[Mapping[str, Any]], *, labels: Mapping[str, str] | None = None
+) -> list[list[str]]:
+    """The grants of a package (its ``"grants"``, as stored) as the rows of ``csv_rows``: a
+    published package gives its spreadsheet again, in any reader's column titles."""
     titles = _labels(labels)
-    grants = _grants(awards, prefix)
     counts = [max((len(g.get(array, [])) for g in grants), default=0) for array, _ in _GROUPS]
     header = [titles[key] for key, _ in _COLUMNS]
     for (_, fields), count in zip(_GROUPS, counts, strict=True):

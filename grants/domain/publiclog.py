@@ -17,7 +17,8 @@ milestones. The file is UTF-8 with one canonical JSON object per line:
    "key_id":…}``, signed as in :mod:`grants.domain.merkle`; the leaf of an entry is the UTF-8
    canonical JSON of its body plus ``hash``.
 
-:func:`verify` checks the chain, the tree heads and their signatures and then, the point of
+:func:`verify` checks the chain, the tree heads and their signatures (once the results are
+published, the last head must cover every entry) and then, the point of
 it all, recomputes every ranking run from the review scores in the log, replays every lottery
 and checks the published results against the approved decisions. It says in plain words what
 holds and the first thing that does not. Everything here is pure: no Flask, no database.
@@ -42,6 +43,8 @@ BODY_FIELDS = ("index", "time", "action", "subject", "actor", "data", "source")
 HEADER_FIELDS = ("format", "call_id", "title", "public_key", "key_id", "generated_at")
 HEAD_FIELDS = ("tree_size", "root", "timestamp", "milestone", "call_id", "signature", "key_id")
 RUN_OPTIONS = ("draws", "burn_in", "min_reviews")
+# Once this entry is in a log, every entry after it must be covered by a signed tree head.
+PUBLISHED_ACTION = "call.results_published"
 # A hostile file must not make the verifier work for ever: bounds far beyond real calls.
 MAX_SWEEPS = 100_000
 MAX_DIGITS = 60
@@ -798,12 +801,27 @@ class _Verifier:
             last = len(entries) - 1
             span = f"Entry {last} comes" if covered == last else f"Entries {covered} to {last} come"
             them = "it" if covered == last else "them"
-            self.add(
-                True,
-                "tree_head",
-                f"{span} after the last signed tree head: the chain links {them}, but the "
-                f"funder's key does not vouch for {them} yet.",
-            )
+            published = next((e["index"] for e in entries if e["action"] == PUBLISHED_ACTION), None)
+            if published is None:
+                self.add(
+                    True,
+                    "tree_head",
+                    f"{span} after the last signed tree head: the chain links {them}, but the "
+                    f"funder's key does not vouch for {them} yet.",
+                )
+            else:
+                unsigned = len(entries) - covered
+                these = "this entry" if unsigned == 1 else "these entries"
+                self.add(
+                    False,
+                    "tree_head",
+                    f"{span} after the last signed tree head, in the log of a call whose "
+                    f"results are published (entry {published}): {_entries(unsigned)} "
+                    f"{'is' if unsigned == 1 else 'are'} not covered by any signature. Once the "
+                    "results are published, the platform signs a new tree head with every "
+                    f"entry it adds, so {these} could have been added or changed by anyone "
+                    "after the last signature.",
+                )
 
     # -- the funder's key --
 
@@ -1302,7 +1320,8 @@ def verify(log: PublicLog, *, trusted_key: bytes | None = None) -> Report:
 
     In order: the header and format; the hash chain (up to its first break); every tree
     head (the funder's signature, its key id, its size, its root recomputed from the entries,
-    sizes never decreasing); the funder's key against ``trusted_key`` when given; then every
+    sizes never decreasing) and, once the results are published, a last head that covers
+    every entry; the funder's key against ``trusted_key`` when given; then every
     ranking run recomputed from the review scores in the log, every lottery replayed, and the
     published results against the runs and the approved decisions.
     """

@@ -1,4 +1,8 @@
-"""Open data of a published call: a 360Giving 1.4 package and a CSV (docs/audit.md)."""
+"""Open data of a published call: a 360Giving 1.4 package and a CSV (docs/audit.md).
+
+The package is built once, from the rows as they stand at publication, and stored; the CSV
+is rendered from the stored package's grants, so neither follows a later rename.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from grants.applications.models import Application, Partner
+from grants.calls.models import Call
 from grants.domain import opendata
 from grants.extensions import db
 from grants.transparency.results import Results
@@ -23,9 +28,8 @@ def _org_id(organisation: Any) -> str | None:
     return None
 
 
-def awards(results: Results) -> list[opendata.Award]:
-    """The funded projects of the results as 360Giving awards."""
-    call = results.call
+def awards(call: Call, results: Results) -> list[opendata.Award]:
+    """The funded projects of the results as 360Giving awards (read at publication)."""
     policy = call.equity_policy()
     funder = opendata.Funder(name=call.funder.name, org_id=None, country=call.funder.country)
     award_date = (call.decisions_released_at or call.results_published_at).date()  # type: ignore[union-attr]
@@ -74,11 +78,10 @@ def awards(results: Results) -> list[opendata.Award]:
     return items
 
 
-def package(results: Results) -> dict[str, Any]:
-    """The 360Giving package of a call's awards."""
-    call = results.call
+def package(call: Call, results: Results) -> dict[str, Any]:
+    """The 360Giving package of a call's awards (built at publication, then stored)."""
     return opendata.package(
-        awards(results),
+        awards(call, results),
         prefix=current_app.config["OPENDATA_PREFIX"],
         publisher=opendata.Publisher(name=call.funder.name, website=call.funder.website),
         publish_date=(call.results_published_at).date(),  # type: ignore[union-attr]
@@ -118,11 +121,9 @@ CSV_TITLES: dict[str, Any] = {
 }
 
 
-def csv_text(results: Results, *, standard: bool = False) -> str:
-    """The awards as CSV, every cell neutralised against formula injection: column titles in
-    the reader's language, or the 360Giving titles (``standard``) for open-data tools."""
+def csv_text(package: dict[str, Any], *, standard: bool = False) -> str:
+    """The grants of a stored package as CSV, every cell neutralised against formula
+    injection: column titles in the reader's language, or the 360Giving titles
+    (``standard``) for open-data tools."""
     labels = None if standard else {k: str(v) for k, v in CSV_TITLES.items()}
-    return opendata.to_csv(
-        opendata.csv_rows(awards(results), current_app.config["OPENDATA_PREFIX"], labels=labels),
-        bom=True,
-    )
+    return opendata.to_csv(opendata.grant_rows(package["grants"], labels=labels), bom=True)

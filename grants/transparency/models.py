@@ -1,11 +1,12 @@
-"""The public log of a call and its signed tree heads: both append-only."""
+"""The public log of a call, its signed tree heads and its published records: all
+append-only."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from grants.extensions import db
@@ -20,6 +21,9 @@ MILESTONES = (
     "decisions_final",
     "published",
 )
+# A head signed with every entry added once the results are published, so that the log
+# of a published call always ends with a signature over all of it (docs/audit.md).
+AFTER_PUBLICATION = "after_publication"
 
 
 class PublicEntry(db.Model):  # type: ignore[name-defined,misc]
@@ -87,3 +91,28 @@ class TreeHead(db.Model):  # type: ignore[name-defined,misc]
             "signature": self.signature,
             "key_id": self.key_id,
         }
+
+
+# Kinds of published record (grants.transparency.records stores and reads them).
+RESULTS = "results"  # the data of the results page, rendered for each reader
+CALL = "call"  # the call as published: titles, funder (the log's header, the list of results)
+AWARDS_JSON = "awards.json"  # the 360Giving package, served as stored
+AWARDS_CSV = "awards.csv"  # the awards as CSV with the 360Giving column titles, as stored
+API_RESULTS = "api.results"  # /api/calls/<id>/results, served as stored
+API_STATISTICS = "api.statistics"  # /api/calls/<id>/statistics, served as stored
+
+
+class PublishedRecord(db.Model):  # type: ignore[name-defined,misc]
+    """What the public sees of a call's results, stored once at publication and never changed:
+    the data of the results page and the files served byte for byte (docs/audit.md)."""
+
+    __tablename__ = "published_records"
+    __table_args__ = (UniqueConstraint("call_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    media_type: Mapped[str] = mapped_column(String(64))
+    content: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -49,6 +49,24 @@ def _get(summary: str, schema: dict[str, Any], *, params: list[Any] | None = Non
     return {"get": {"summary": summary, "parameters": params or [], "responses": responses}}
 
 
+def _stored(operation: dict[str, Any]) -> dict[str, Any]:
+    """A published record: stored at publication, never changed, served with its SHA-256 as
+    a strong ETag; ``If-None-Match`` with that ETag gets 304 Not Modified."""
+    operation["get"]["description"] = (
+        "Stored when the results were published and never changed afterwards. The response "
+        "carries the SHA-256 of its body as a strong ETag and Cache-Control: public, "
+        "max-age=300."
+    )
+    operation["get"]["parameters"] = [
+        *operation["get"]["parameters"],
+        {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"}},
+    ]
+    operation["get"]["responses"]["304"] = {
+        "description": "Not modified: the ETag given in If-None-Match is the record's."
+    }
+    return operation
+
+
 TREE_HEAD = {
     "type": "object",
     "required": ["tree_size", "root", "timestamp", "milestone", "call_id", "signature", "key_id"],
@@ -136,40 +154,44 @@ def openapi_document() -> dict[str, Any]:
                 },
                 params=[page],
             ),
-            "/api/calls/{call_id}/results": _get(
-                "A published call's results",
-                {
-                    "type": "object",
-                    "required": ["call", "method", "run", "seed", "line", "funded", "ranking"],
-                    "properties": {
-                        "call": {"type": "object"},
-                        "currency": {"type": "string"},
-                        "budget": DECIMAL,
-                        "method": {"type": "string"},
-                        "run": {"type": "integer"},
-                        "seed": {"type": "string"},
-                        "inputs_hash": HEX64,
-                        "line": {"type": "integer"},
-                        "lottery": {"type": ["object", "null"]},
-                        "funded": {"type": "array", "items": {"type": "object"}},
-                        "ranking": {"type": "array", "items": {"type": "object"}},
+            "/api/calls/{call_id}/results": _stored(
+                _get(
+                    "A published call's results",
+                    {
+                        "type": "object",
+                        "required": ["call", "method", "run", "seed", "line", "funded", "ranking"],
+                        "properties": {
+                            "call": {"type": "object"},
+                            "currency": {"type": "string"},
+                            "budget": DECIMAL,
+                            "method": {"type": "string"},
+                            "run": {"type": "integer"},
+                            "seed": {"type": "string"},
+                            "inputs_hash": HEX64,
+                            "line": {"type": "integer"},
+                            "lottery": {"type": ["object", "null"]},
+                            "funded": {"type": "array", "items": {"type": "object"}},
+                            "ranking": {"type": "array", "items": {"type": "object"}},
+                        },
                     },
-                },
-                params=[CALL_ID],
+                    params=[CALL_ID],
+                )
             ),
-            "/api/calls/{call_id}/statistics": _get(
-                "A published call's equity figures",
-                {
-                    "type": "object",
-                    "required": ["by_tier", "by_region", "mobility_index", "total_awarded"],
-                    "properties": {
-                        "by_tier": FIGURES,
-                        "by_region": FIGURES,
-                        "mobility_index": {"type": ["string", "null"]},
-                        "total_awarded": DECIMAL,
+            "/api/calls/{call_id}/statistics": _stored(
+                _get(
+                    "A published call's equity figures",
+                    {
+                        "type": "object",
+                        "required": ["by_tier", "by_region", "mobility_index", "total_awarded"],
+                        "properties": {
+                            "by_tier": FIGURES,
+                            "by_region": FIGURES,
+                            "mobility_index": {"type": ["string", "null"]},
+                            "total_awarded": DECIMAL,
+                        },
                     },
-                },
-                params=[CALL_ID],
+                    params=[CALL_ID],
+                )
             ),
             "/api/calls/{call_id}/tree-heads": _get(
                 "The signed tree heads of a call's public log",

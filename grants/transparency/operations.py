@@ -1,11 +1,16 @@
 """Append to a call's public log, sign tree heads at milestones, build proofs and exports.
 
 Appends happen inside ``grants.audit.operations.record``, under the same lock that orders the
-audit chain, so two writers never fork a call's public log either.
+audit chain, so two writers never fork a call's public log either. Once a call's results are
+published, every append is followed, in the same transaction and under the same lock, by a
+new signed tree head: the log of a published call always ends with a signature over all of
+its entries, and the verifier refuses one that does not (docs/audit.md).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,10 +20,17 @@ from grants.audit.models import AuditEntry
 from grants.audit.operations import lock_chain
 from grants.calls.models import Call
 from grants.domain import merkle, publiclog
-from grants.domain.audit_chain import GENESIS_HASH, normalise
+from grants.domain.audit_chain import GENESIS_HASH, canonical_json, normalise
+from grants.domain.texts import pick_text
 from grants.extensions import db
 from grants.transparency import keys
-from grants.transparency.models import PublicEntry, TreeHead
+from grants.transparency.models import (
+    AFTER_PUBLICATION,
+    CALL,
+    PublicEntry,
+    PublishedRecord,
+    TreeHead,
+)
 from grants.transparency.projection import PROJECTIONS, public_actor, subject
 from grants.types import utcnow
 
@@ -65,6 +77,14 @@ def publish_entry(entry: AuditEntry) -> PublicEntry | None:
     )
     db.session.add(public)
     db.session.flush()
+    call = db.session.get(Call, entry.call_id)
+    if (
+        call is not None
+        and call.results_published_at is not None
+        and has_milestone(call, "published")
+    ):
+        # Published: no entry may stand outside a signature, not even for a moment.
+        seal(call, AFTER_PUBLICATION)
     return public
 
 
@@ -121,10 +141,25 @@ def seal_once(call: Call, milestone: str) -> TreeHead | None:
     return None if has_milestone(call, milestone) else seal(call, milestone)
 
 
+def unsigned_entries(call: Call) -> int:
+    """How many entries of the call's public log no signed tree head covers yet."""
+    covered = db.session.scalar(
+        select(func.max(TreeHead.tree_size)).where(TreeHead.call_id == call.id)
+    )
+    return log_size(call) - (covered or 0)
+
+
 def seal_due(now: Any = None) -> list[TreeHead]:
-    """Milestones that arrive with time: calls that closed, review deadlines that passed."""
+    """Milestones that arrive with time: calls that closed, review deadlines that passed;
+    and a head over entries that a published call's log holds beyond its last signature
+    (logs published before every later entry was signed at once)."""
     now = now or utcnow()
     heads = []
+    for call in db.session.scalars(
+        select(Call).where(Call.results_published_at.is_not(None)).order_by(Call.id)
+    ):
+        if has_milestone(call, "published") and unsigned_entries(call) > 0:
+            heads.append(seal(call, AFTER_PUBLICATION))
     for call in db.session.scalars(
         select(Call).where(Call.status == "published", Call.closes_at <= now)
     ):
@@ -167,19 +202,60 @@ def consistency(call: Call, first: TreeHead, second: TreeHead) -> list[str]:
     return [h.hex() for h in merkle.consistency_proof(hashes, first.tree_size)]
 
 
+def _log_title(call: Call) -> str:
+    """The call's title in the log's header: as published, once the results are."""
+    content = db.session.scalar(
+        select(PublishedRecord.content).where(
+            PublishedRecord.call_id == call.id, PublishedRecord.kind == CALL
+        )
+    )
+    if content is None:
+        return call.text("title", call.default_language).text
+    published = json.loads(content)
+    language = published["default_language"]
+    return pick_text(published["title"], [language, language.split("_")[0]], language).text
+
+
+def export_header(call: Call, heads: list[TreeHead]) -> dict[str, Any]:
+    """The header line of the call's public log. ``generated_at`` is the time of the last
+    signed tree head (the file is the same whenever it is downloaded until the log grows),
+    or the time of the export while nothing is signed."""
+    return {
+        "kind": "header",
+        "format": LOG_FORMAT,
+        "call_id": call.id,
+        "title": _log_title(call),
+        "public_key": keys.public_key().hex(),
+        "key_id": keys.key_id(),
+        "generated_at": heads[-1].timestamp if heads else utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def export_etag(call: Call) -> str:
+    """A strong validator of the export: the SHA-256 of its header, its tree heads, its size
+    and its last entry's hash. Entries never change (the database refuses it), so the file's
+    bytes change exactly when one of these does, and the ETag costs no pass over the log."""
+    heads = tree_heads(call)
+    last = db.session.scalar(
+        select(PublicEntry.hash)
+        .where(PublicEntry.call_id == call.id)
+        .order_by(PublicEntry.index.desc())
+        .limit(1)
+    )
+    state = {
+        "header": export_header(call, heads),
+        "heads": [h.line() for h in heads],
+        "size": log_size(call),
+        "last": last,
+    }
+    return hashlib.sha256(canonical_json(state).encode("utf-8")).hexdigest()
+
+
 def export_lines(call: Call) -> Iterator[dict[str, Any]]:
     """The call's public log as JSON Lines objects: header, entries, tree heads after the
     entries they cover. Entries are streamed in batches, never all in memory."""
     heads = tree_heads(call)
-    yield {
-        "kind": "header",
-        "format": LOG_FORMAT,
-        "call_id": call.id,
-        "title": call.text("title", call.default_language).text,
-        "public_key": keys.public_key().hex(),
-        "key_id": keys.key_id(),
-        "generated_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
+    yield export_header(call, heads)
     pending = list(heads)
     last = -1
     while True:

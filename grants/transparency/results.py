@@ -1,9 +1,15 @@
-"""What the public results page, the API and the open data show about a published call."""
+"""What the public results page, the API and the open data show about a published call.
+
+:func:`results_for` computes the results from the live rows once, when they are published;
+:func:`to_data` and :func:`from_data` turn them into the stored record and back, so that what
+the public sees never depends on rows that change later (``grants.transparency.records``).
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -12,16 +18,73 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from grants.applications.models import Application, Partner
 from grants.calls.models import Call
-from grants.decisions.models import APPROVED, Decision, LotteryDraw, RankingRun
+from grants.decisions.models import APPROVED, Decision, RankingRun
 from grants.decisions.operations import requested_amount, stored_inputs
 from grants.domain import ranking as rk
 from grants.domain.countries import region_of
 from grants.domain.equity import MobilityFlow, mobility_balance
+from grants.domain.texts import LocalText, pick_text
 from grants.extensions import db
 from grants.reviews.models import Conflict, PanelMember, ReviewerProfile
 
 CENT = Decimal("0.01")
 ASIA, EUROPE = "142", "150"
+
+
+@dataclass(frozen=True)
+class CriterionFacts:
+    """A criterion as it stood at publication: its names in every language and threshold."""
+
+    id: int
+    name: dict[str, str]
+    threshold: Decimal | None
+
+    def text(self, field: str, locale: str, default_language: str) -> LocalText:
+        """The name in ``locale`` with fallback, as ``Criterion.text``."""
+        assert field == "name"
+        return pick_text(self.name, [locale], default_language)
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """What the results show of the call, as it stood at publication."""
+
+    id: int
+    title: dict[str, str]
+    default_language: str
+    funder_name: str
+    currency: str
+    budget_envelope: Decimal
+    equity_weight: Decimal
+    results_pseudonymous: bool
+    results_published_at: datetime
+    criteria: list[CriterionFacts]
+
+    def text(self, field: str, locale: str) -> LocalText:
+        """The title in ``locale`` with fallback, as ``Call.text``."""
+        assert field == "title"
+        return pick_text(self.title, [locale, locale.split("_")[0]], self.default_language)
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """The ranking run the decisions came from."""
+
+    id: int
+    method: str
+    seed: str
+    inputs_hash: str
+    line: int
+    lottery_group: list[str]
+
+
+@dataclass(frozen=True)
+class DrawFacts:
+    """The lottery of that run, when lots were drawn."""
+
+    seed_commitment: str
+    seed: str
+    order: list[str]
 
 
 @dataclass(frozen=True)
@@ -62,9 +125,9 @@ class GroupFigures:
 
 @dataclass
 class Results:
-    call: Call
-    run: RankingRun
-    draw: LotteryDraw | None
+    call: CallFacts
+    run: RunFacts
+    draw: DrawFacts | None
     funded: list[FundedProject]
     ranked: list[RankedApplication]
     total_awarded: Decimal
@@ -216,10 +279,33 @@ def results_for(call: Call) -> Results | None:
             for key, row in sorted(table.items(), key=lambda kv: (kv[0] is None, str(kv[0])))
         ]
 
+    draw = run.draw if run.draw is not None and run.draw.drawn_at is not None else None
     return Results(
-        call=call,
-        run=run,
-        draw=run.draw if run.draw is not None and run.draw.drawn_at is not None else None,
+        call=CallFacts(
+            id=call.id,
+            title=dict(call.title or {}),
+            default_language=call.default_language,
+            funder_name=call.funder.name,
+            currency=call.currency,
+            budget_envelope=call.budget_envelope,
+            equity_weight=Decimal(call.equity_weight),
+            results_pseudonymous=call.results_pseudonymous,
+            results_published_at=call.results_published_at,
+            criteria=[CriterionFacts(c.id, dict(c.name or {}), c.threshold) for c in call.criteria],
+        ),
+        run=RunFacts(
+            id=run.id,
+            method=run.method,
+            seed=run.seed,
+            inputs_hash=run.inputs_hash,
+            line=run.result["line"],
+            lottery_group=list(run.result["lottery_group"]),
+        ),
+        draw=None
+        if draw is None
+        else DrawFacts(
+            seed_commitment=draw.seed_commitment, seed=draw.seed, order=list(draw.order)
+        ),
         funded=funded,
         ranked=ranked,
         total_awarded=sum((f.amount for f in funded), Decimal(0)),
@@ -232,4 +318,151 @@ def results_for(call: Call) -> Results | None:
         panel_regions=sorted(member_regions.items(), key=lambda kv: (-kv[1], kv[0])),
         named_reviewers=sorted(named),
         conflicts=conflicts,
+    )
+
+
+# --- the stored record -----------------------------------------------------------------------
+
+
+def _dec(value: Decimal | None) -> str | None:
+    return None if value is None else format(value, "f")
+
+
+def _undec(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def to_data(results: Results) -> dict[str, Any]:
+    """The results as JSON data (decimals as strings, times in ISO 8601), for the record."""
+    call, run, draw = results.call, results.run, results.draw
+    return {
+        "call": {
+            "id": call.id,
+            "title": call.title,
+            "default_language": call.default_language,
+            "funder_name": call.funder_name,
+            "currency": call.currency,
+            "budget_envelope": _dec(call.budget_envelope),
+            "equity_weight": _dec(call.equity_weight),
+            "results_pseudonymous": call.results_pseudonymous,
+            "results_published_at": call.results_published_at.isoformat(),
+            "criteria": [
+                {"id": c.id, "name": c.name, "threshold": _dec(c.threshold)} for c in call.criteria
+            ],
+        },
+        "run": {
+            "id": run.id,
+            "method": run.method,
+            "seed": run.seed,
+            "inputs_hash": run.inputs_hash,
+            "line": run.line,
+            "lottery_group": run.lottery_group,
+        },
+        "draw": None
+        if draw is None
+        else {"seed_commitment": draw.seed_commitment, "seed": draw.seed, "order": draw.order},
+        "funded": [
+            {
+                "reference": f.reference,
+                "title": f.title,
+                "partners": [list(p) for p in f.partners],
+                "amount": _dec(f.amount),
+                "requested": _dec(f.requested),
+                "artforms": f.artforms,
+            }
+            for f in results.funded
+        ],
+        "ranked": [
+            {
+                "key": r.key,
+                "name": r.name,
+                "rank": r.rank,
+                "passes": r.passes,
+                "quality": _dec(r.quality),
+                "score": _dec(r.score),
+                "outcome": r.outcome,
+                "criteria": {k: _dec(v) for k, v in r.criteria.items()},
+            }
+            for r in results.ranked
+        ],
+        "total_awarded": _dec(results.total_awarded),
+        "by_tier": [_figures_data(f) for f in results.by_tier],
+        "by_region": [_figures_data(f) for f in results.by_region],
+        "mobility_index": _dec(results.mobility_index),
+        "panel_size": results.panel_size,
+        "panel_artforms": [list(p) for p in results.panel_artforms],
+        "panel_languages": [list(p) for p in results.panel_languages],
+        "panel_regions": [list(p) for p in results.panel_regions],
+        "named_reviewers": results.named_reviewers,
+        "conflicts": results.conflicts,
+    }
+
+
+def _figures_data(figures: GroupFigures) -> dict[str, Any]:
+    return {
+        "key": figures.key,
+        "partners": figures.partners,
+        "funded": figures.funded,
+        "awarded": _dec(figures.awarded),
+    }
+
+
+def _figures(data: dict[str, Any]) -> GroupFigures:
+    return GroupFigures(data["key"], data["partners"], data["funded"], Decimal(data["awarded"]))
+
+
+def from_data(data: dict[str, Any]) -> Results:
+    """The results from their stored JSON data (the inverse of :func:`to_data`)."""
+    call, run, draw = data["call"], data["run"], data["draw"]
+    return Results(
+        call=CallFacts(
+            id=call["id"],
+            title=call["title"],
+            default_language=call["default_language"],
+            funder_name=call["funder_name"],
+            currency=call["currency"],
+            budget_envelope=Decimal(call["budget_envelope"]),
+            equity_weight=Decimal(call["equity_weight"]),
+            results_pseudonymous=call["results_pseudonymous"],
+            results_published_at=datetime.fromisoformat(call["results_published_at"]),
+            criteria=[
+                CriterionFacts(c["id"], c["name"], _undec(c["threshold"])) for c in call["criteria"]
+            ],
+        ),
+        run=RunFacts(**run),
+        draw=None if draw is None else DrawFacts(**draw),
+        funded=[
+            FundedProject(
+                reference=f["reference"],
+                title=f["title"],
+                partners=[(name, country) for name, country in f["partners"]],
+                amount=Decimal(f["amount"]),
+                requested=Decimal(f["requested"]),
+                artforms=f["artforms"],
+            )
+            for f in data["funded"]
+        ],
+        ranked=[
+            RankedApplication(
+                key=r["key"],
+                name=r["name"],
+                rank=r["rank"],
+                passes=r["passes"],
+                quality=Decimal(r["quality"]),
+                score=Decimal(r["score"]),
+                outcome=r["outcome"],
+                criteria={k: Decimal(v) for k, v in r["criteria"].items()},
+            )
+            for r in data["ranked"]
+        ],
+        total_awarded=Decimal(data["total_awarded"]),
+        by_tier=[_figures(f) for f in data["by_tier"]],
+        by_region=[_figures(f) for f in data["by_region"]],
+        mobility_index=_undec(data["mobility_index"]),
+        panel_size=data["panel_size"],
+        panel_artforms=[(k, n) for k, n in data["panel_artforms"]],
+        panel_languages=[(k, n) for k, n in data["panel_languages"]],
+        panel_regions=[(k, n) for k, n in data["panel_regions"]],
+        named_reviewers=data["named_reviewers"],
+        conflicts=data["conflicts"],
     )

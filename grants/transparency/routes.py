@@ -10,9 +10,11 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     jsonify,
     render_template,
     request,
+    session,
     stream_with_context,
     url_for,
 )
@@ -24,12 +26,20 @@ from grants.domain.audit_chain import canonical_json
 from grants.domain.workflow import CallStatus
 from grants.extensions import db
 from grants.pagination import paginate
-from grants.transparency import keys
+from grants.transparency import keys, records
 from grants.transparency import operations as ops
-from grants.transparency.export import csv_text, package
-from grants.transparency.models import PublicEntry, TreeHead
+from grants.transparency.export import csv_text
+from grants.transparency.models import (
+    API_RESULTS,
+    API_STATISTICS,
+    AWARDS_CSV,
+    AWARDS_JSON,
+    CALL,
+    PublicEntry,
+    PublishedRecord,
+    TreeHead,
+)
 from grants.transparency.openapi import openapi_document
-from grants.transparency.results import Results, results_for
 from grants.types import utcnow
 
 bp = Blueprint("transparency", __name__)
@@ -46,11 +56,50 @@ def _published_call(call_id: int) -> Call:
     return call
 
 
-def _results(call_id: int) -> Results:
-    results = results_for(_published_call(call_id))
-    if results is None:
+# Published records are the same for every reader: any cache may keep them a few minutes,
+# then ask again with the ETag (a 304 costs nothing).
+PUBLIC_CACHE = "public, max-age=300"
+PRIVATE_CACHE = "private, max-age=300"
+
+
+def _record_response(
+    body: Any,
+    etag: str,
+    mimetype: str,
+    *,
+    filename: str | None = None,
+    cache: str = PUBLIC_CACHE,
+    vary: str | None = None,
+) -> Response:
+    """A published record with a strong ETag; ``If-None-Match`` with it gets a 304."""
+    if cache == PUBLIC_CACHE and current_app.session_interface.should_set_cookie(
+        current_app, session
+    ):
+        # The response will set the reader's session cookie (a signed-in session is renewed
+        # on every request): a shared cache must never keep it.
+        cache = PRIVATE_CACHE
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)  # the body (a stream, maybe) is never produced
+    else:
+        response = Response(body, mimetype=mimetype)
+        if filename:
+            response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = cache
+    if vary:
+        response.headers["Vary"] = vary
+    return response
+
+
+def _stored_response(call_id: int, kind: str, *, filename: str | None = None) -> Response:
+    """A published record served byte for byte, its SHA-256 as the ETag; 404 if none."""
+    _published_call(call_id)
+    record = records.stored(call_id, kind)
+    if record is None:
         abort(404)
-    return results
+    return _record_response(
+        record.content.encode("utf-8"), record.sha256, record.media_type, filename=filename
+    )
 
 
 # --- pages ---------------------------------------------------------------------------------
@@ -58,27 +107,32 @@ def _results(call_id: int) -> Results:
 
 @bp.route("/calls/<int:call_id>/results")
 def results(call_id: int) -> str:
-    """The published decisions: funded projects, scores, method, panel, equity figures."""
-    data = _results(call_id)
+    """The published decisions: funded projects, scores, method, panel, equity figures, as
+    they stood at publication (rendered in the reader's language from the stored data)."""
+    call = _published_call(call_id)
+    data = records.published_results(call.id)
+    if data is None:
+        abort(404)
     return render_template(
         "transparency/results.html",
         call=data.call,
         results=data,
-        heads=ops.tree_heads(data.call),
+        heads=ops.tree_heads(call),
         public_key=keys.public_key().hex(),
     )
 
 
 @bp.route("/results")
 def published() -> str:
-    """Calls whose results are published, newest first."""
+    """Calls whose results are published, newest first, named as they were published."""
     page = paginate(
-        select(Call)
-        .options(joinedload(Call.funder))
-        .where(Call.status == CallStatus.PUBLISHED, Call.results_published_at.is_not(None))
+        select(PublishedRecord)
+        .join(Call, Call.id == PublishedRecord.call_id)
+        .where(Call.status == CallStatus.PUBLISHED, PublishedRecord.kind == CALL)
         .order_by(Call.results_published_at.desc(), Call.id)
     )
-    return render_template("transparency/published.html", page=page)
+    cards = [records.published_call(record) for record in page.items]
+    return render_template("transparency/published.html", page=page, cards=cards)
 
 
 @bp.route("/transparency")
@@ -91,42 +145,52 @@ def verify_guide() -> str:
 
 @bp.route("/calls/<int:call_id>/log.jsonl")
 def log_download(call_id: int) -> Response:
-    """The public log with its signed tree heads, as JSON Lines (after publication)."""
-    call = _results(call_id).call
+    """The public log with its signed tree heads, as JSON Lines (after publication). Its
+    header is the one stored at publication and it always ends with a signed tree head."""
+    call = _published_call(call_id)
+    if not records.has_records(call.id):
+        abort(404)
 
     def lines() -> Iterator[str]:
         for line in ops.export_lines(call):
             yield canonical_json(line) + "\n"
 
-    return Response(
+    return _record_response(
         stream_with_context(lines()),
-        mimetype="application/jsonl",
-        headers={"Content-Disposition": f'attachment; filename="call-{call.id}-log.jsonl"'},
+        ops.export_etag(call),
+        "application/jsonl",
+        filename=f"call-{call.id}-log.jsonl",
     )
 
 
 @bp.route("/calls/<int:call_id>/awards.json")
 def awards_json(call_id: int) -> Response:
-    """The awards as a 360Giving 1.4 data package."""
-    data = _results(call_id)
-    if not data.funded:
-        abort(404)
-    return Response(canonical_json(package(data)), mimetype="application/json")
+    """The awards as a 360Giving 1.4 data package, as published."""
+    return _stored_response(call_id, AWARDS_JSON)
 
 
 @bp.route("/calls/<int:call_id>/awards.csv")
 def awards_csv(call_id: int) -> Response:
     """The awards as CSV (column titles in the reader's language, or with ``?titles=360giving``
-    the standard's; formulas neutralised)."""
-    data = _results(call_id)
-    if not data.funded:
-        abort(404)
+    the standard's, as published; formulas neutralised)."""
     standard = request.args.get("titles") == "360giving"
     name = f"call-{call_id}-awards{'-360giving' if standard else ''}.csv"
-    return Response(
-        csv_text(data, standard=standard),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    if standard:
+        return _stored_response(call_id, AWARDS_CSV, filename=name)
+    _published_call(call_id)
+    package = records.published_package(call_id)
+    if package is None:
+        abort(404)
+    # Rendered from the stored package: the titles follow the reader's language (hence a
+    # private cache, varying with the language), the cells are those published.
+    body = csv_text(package).encode("utf-8")
+    return _record_response(
+        body,
+        records.digest(body),
+        "text/csv",
+        filename=name,
+        cache=PRIVATE_CACHE,
+        vary="Accept-Language, Cookie",
     )
 
 
@@ -199,81 +263,13 @@ def calls() -> Response:
 @api.route("/calls/<int:call_id>/results")
 def api_results(call_id: int) -> Response:
     """A published call's results: method, funding line, funded projects, ranked scores."""
-    data = _results(call_id)
-    run = data.run
-    return jsonify(
-        {
-            "call": {
-                "id": data.call.id,
-                "title": data.call.text("title", data.call.default_language).text,
-            },
-            "currency": data.call.currency,
-            "budget": _money(data.call.budget_envelope),
-            "method": run.method,
-            "run": run.id,
-            "seed": run.seed,
-            "inputs_hash": run.inputs_hash,
-            "line": run.result["line"],
-            "lottery": None
-            if data.draw is None
-            else {
-                "group": list(run.result["lottery_group"]),
-                "commitment": data.draw.seed_commitment,
-                "seed": data.draw.seed,
-                "order": list(data.draw.order),
-            },
-            "funded": [
-                {
-                    "reference": f.reference,
-                    "title": f.title,
-                    "amount": _money(f.amount),
-                    "partners": [{"name": n, "country": c} for n, c in f.partners],
-                    "artforms": f.artforms,
-                }
-                for f in data.funded
-            ],
-            "ranking": [
-                {
-                    "key": r.key,
-                    "title": r.name,
-                    "rank": r.rank,
-                    "passes": r.passes,
-                    "quality": _money(r.quality),
-                    "score": _money(r.score),
-                    "outcome": r.outcome,
-                    "criteria": {k: _money(v) for k, v in r.criteria.items()},
-                }
-                for r in data.ranked
-            ],
-        }
-    )
+    return _stored_response(call_id, API_RESULTS)
 
 
 @api.route("/calls/<int:call_id>/statistics")
 def api_statistics(call_id: int) -> Response:
     """A published call's equity figures by income tier and by region."""
-    data = _results(call_id)
-
-    def rows(figures: list[Any]) -> list[dict[str, Any]]:
-        return [
-            {
-                "group": None if f.key is None else str(f.key),
-                "partners": f.partners,
-                "funded": f.funded,
-                "success_rate": _money(f.success_rate.quantize(Decimal("0.0001"))),
-                "awarded": _money(f.awarded),
-            }
-            for f in figures
-        ]
-
-    return jsonify(
-        {
-            "by_tier": rows(data.by_tier),
-            "by_region": rows(data.by_region),
-            "mobility_index": None if data.mobility_index is None else str(data.mobility_index),
-            "total_awarded": _money(data.total_awarded),
-        }
-    )
+    return _stored_response(call_id, API_STATISTICS)
 
 
 @api.route("/calls/<int:call_id>/tree-heads")

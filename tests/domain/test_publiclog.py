@@ -256,7 +256,9 @@ def built() -> Built:
         {"run": 2, "funded": sorted(settled.funded), "awards": awards},
     )
     milestone("results_published")
+    # After publication the platform signs a new head with every entry it adds.
     add("appeal.lodged", {"application": A5})
+    milestone("after_publication")
     return log
 
 
@@ -428,14 +430,14 @@ def test_the_honest_log_verifies():
     assert all(f.ok for f in report.findings)
     codes = [f.code for f in report.findings]
     assert codes[:2] == ["format", "chain"]
-    assert codes.count("tree_head") == len(built().heads) + 1  # plus the uncovered last entry
+    assert codes.count("tree_head") == len(built().heads)  # the last covers every entry
     assert codes.count("run.seed") == codes.count("run.inputs") == 2
     assert codes.count("run.inputs_hash") == codes.count("run.ranking") == 2
     assert codes.count("lottery") == 1 and codes.count("results") == 1
     messages = [f.message for f in report.findings]
     assert f"The chain of {len(log.entries)} entries is intact" in messages[1]
     assert any("is signed by the funder's key and its root matches" in m for m in messages)
-    assert any("comes after the last signed tree head" in m for m in messages)
+    assert not any("after the last signed tree head" in m for m in messages)
     assert report.summary().startswith("The public log holds")
 
 
@@ -492,23 +494,84 @@ def test_deleting_the_last_signed_entry_breaks_a_tree_head():
 
     failure = first_failure(outsider(edit))
     assert failure.code == "tree_head"
-    assert failure.message.startswith(f"Tree head {len(heads)} (milestone 'results_published'")
+    assert failure.message.startswith(f"Tree head {len(heads)} (milestone 'after_publication'")
     assert "holds only" in failure.message
 
 
-def test_entries_after_the_last_head_are_reported_as_not_yet_signed():
-    # The last entry (an appeal) comes after the last milestone: only the chain links it, so
-    # it could be dropped unnoticed. The report says which entries no head vouches for.
-    count = len(honest().entries)
-    assert max(size for size, _, _ in built().heads) == count - 1
-    notes = [f.message for f in pl.verify(honest()).findings if "after the last" in f.message]
+def test_before_publication_entries_after_the_last_head_are_noted_as_not_yet_signed():
+    # Before the results are published, entries come between milestones: the chain links
+    # them, and the report says which entries no head vouches for yet.
+    results = built().at["results"]
+    bodies = built().bodies[: results + 1]
+    heads = [h for h in built().heads if h[0] <= results]  # the decisions' head, not later
+    bodies[results] = {**bodies[results], "action": "decisions.released", "data": {}}
+    assert max(size for size, _, _ in heads) == results
+    report = pl.verify(sign(bodies, heads))
+    assert report.ok, report.summary()
+    notes = [f.message for f in report.findings if "after the last" in f.message]
     assert notes == [
-        f"Entry {count - 1} comes after the last signed tree head: the chain links it, but "
+        f"Entry {results} comes after the last signed tree head: the chain links it, but "
         "the funder's key does not vouch for it yet."
     ]
-    report = pl.verify(outsider(lambda log: log.entries.pop()))
-    assert report.ok
-    assert not any("after the last" in f.message for f in report.findings)
+    # The same log with the results published in that entry is refused.
+    bodies[results] = built().bodies[results]
+    failure = first_failure(sign(bodies, heads))
+    assert failure.code == "tree_head" and "not covered by any signature" in failure.message
+
+
+def appended(log: pl.PublicLog, count: int = 1) -> pl.PublicLog:
+    """Someone without the key appends entries to a published log, chaining them correctly."""
+    entries = [pl.entry_body(e) for e in log.entries]
+    for n in range(count):
+        entries.append(
+            {
+                "index": len(entries),
+                "time": f"2026-07-0{2 + n}T09:00:00+00:00",
+                "action": "appeal.decided",
+                "subject": f"application:{A5}",
+                "actor": "officer",
+                "data": {"application": A5, "outcome": "upheld"},
+                "source": hashlib.sha256(f"forged {n}".encode()).hexdigest(),
+            }
+        )
+    return pl.loads(pl.dumps(log.header, pl.chain(entries), log.heads))
+
+
+def test_a_published_log_whose_last_entries_no_head_covers_fails():
+    log = honest()
+    count = len(log.entries)
+    assert max(h["tree_size"] for h in log.heads) == count  # the honest log is all signed
+    forged = appended(log)
+    assert [e["hash"] for e in forged.entries[:count]] == [e["hash"] for e in log.entries]
+    report = pl.verify(forged, trusted_key=PUBLIC)
+    assert not report.ok
+    chain = next(f for f in report.findings if f.code == "chain")
+    assert chain.ok  # the hash chain alone does not catch it
+    failure = report.first_failure
+    assert failure is not None and failure.code == "tree_head"
+    assert failure.message == (
+        f"Entry {count} comes after the last signed tree head, in the log of a call whose "
+        f"results are published (entry {built().at['results']}): 1 entry is not covered by "
+        "any signature. Once the results are published, the platform signs a new tree head "
+        "with every entry it adds, so this entry could have been added or changed by anyone "
+        "after the last signature."
+    )
+    several = first_failure(appended(log, 3))
+    assert several.message.startswith(
+        f"Entries {count} to {count + 2} come after the last signed tree head"
+    )
+    assert "3 entries are not covered by any signature" in several.message
+    assert "these entries could have been added or changed by anyone" in several.message
+
+
+def test_a_published_log_missing_its_last_head_fails():
+    # Dropping the head that covers the latest entries leaves them unsigned: refused too.
+    def edit(log):
+        log.heads.pop()
+
+    failure = first_failure(outsider(edit))
+    assert failure.code == "tree_head"
+    assert "1 entry is not covered by any signature" in failure.message
 
 
 @unhurried
@@ -910,6 +973,15 @@ def test_cli_on_an_honest_and_a_tampered_file(tmp_path):
 
     result = run_cli(honest_file, "--public-key", OTHER_PUBLIC.hex())
     assert result.returncode == 1 and "✗ The file is signed with the key" in result.stdout
+
+    forged = appended(honest())
+    unsigned = tmp_path / "unsigned.jsonl"
+    unsigned.write_text(pl.dumps(forged.header, forged.entries, forged.heads), encoding="utf-8")
+    result = run_cli(unsigned, "--public-key", PUBLIC.hex())
+    assert result.returncode == 1
+    assert "✓ The chain of" in result.stdout  # every link holds, yet:
+    assert "1 entry is not covered by any signature" in result.stdout
+    assert "could have been added or changed by anyone after the last signature" in result.stdout
 
     broken = tmp_path / "broken.jsonl"
     broken.write_text(honest_text()[:-40], encoding="utf-8")
