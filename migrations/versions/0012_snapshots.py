@@ -1,8 +1,8 @@
 """Published records: what the public sees of a call's results, stored at publication and
 append-only like the public log.
 
-Revision ID: 0010_snapshots
-Revises: 0009_released_version
+Revision ID: 0012_snapshots
+Revises: 0011_membership
 Create Date: 2026-12-01
 
 """
@@ -13,8 +13,8 @@ from grants.types import UTCDateTime
 
 
 # revision identifiers, used by Alembic.
-revision = '0010_snapshots'
-down_revision = '0009_released_version'
+revision = '0012_snapshots'
+down_revision = '0011_membership'
 branch_labels = None
 depends_on = None
 
