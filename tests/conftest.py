@@ -5,6 +5,7 @@ The suite runs on SQLite by default and on PostgreSQL when ``TEST_DATABASE_URL``
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import tempfile
@@ -249,11 +250,14 @@ def make_funder(name: str = "Test Funder", officers: tuple[Any, ...] = ()) -> An
     return funder
 
 
+_PREFIXES = itertools.count(1)
+
+
 def call_settings(**overrides: Any) -> dict[str, Any]:
-    """Valid settings for a call that is open now."""
+    """Valid settings for a call that is open now; each call its own reference prefix."""
     now = utcnow().replace(microsecond=0)
     settings: dict[str, Any] = {
-        "reference_prefix": "TEST",
+        "reference_prefix": f"TEST{next(_PREFIXES)}",
         "default_language": "en",
         "timezone": "Asia/Tokyo",
         "opens_at": now - timedelta(days=1),
