@@ -243,6 +243,34 @@ def test_twenty_saves_of_one_section_keep_one_version_and_show_the_others_a_conf
         assert app.title in outcome.text
 
 
+def test_twenty_first_answers_to_one_question_make_one_answer(live):
+    """No answer yet: every form says version 0; one is stored, the others see a conflict."""
+    s = scenario()
+    app_id, question_id, lead = s["application"].id, s["question"].id, s["lead"].email
+    done()
+    page = f"/applications/{app_id}/answers/{question_id}"
+    browsers = live.browsers(lead, page, CLIENTS)
+    outcomes = live.at_once(
+        browsers,
+        lambda n, b: b.post(
+            page,
+            {
+                "version": "0",
+                "text": f"Play {n}",
+                "language": "en",
+                "translation": "",
+                "translation_language": "",
+            },
+        ),
+    )
+    saved = [o for o in outcomes if o.status == 302]
+    conflicts = [o for o in outcomes if "Someone else saved this section" in o.text]
+    assert (len(saved), len(conflicts)) == (1, CLIENTS - 1)
+    app = db.session.get_one(Application, app_id)
+    assert len(app.answers) == 1 and app.answers[0].version == 1
+    assert len(entries("application.answer_saved", app_id)) == 1
+
+
 def test_twenty_sign_offs_sign_once(live):
     s = scenario()
     partner = complete(s)
