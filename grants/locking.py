@@ -22,10 +22,13 @@ def lock(obj: Any) -> None:
     """Lock ``obj``'s row until the transaction ends, then read everything again.
 
     ``FOR NO KEY UPDATE`` (not ``FOR UPDATE``): inserting a row that refers to the locked
-    one (an audit entry, an assignment) does not wait for it, so it cannot deadlock.
+    one (an appeal, an assignment, a tree head) does not wait for it. Take row locks before
+    the audit chain's lock (``record`` takes that one last), always in one order: the call,
+    then the application, then the row itself.
     What the session read before the lock may be stale: it is flushed (nothing typed is
     lost) and expired, so every attribute read after this is the committed state.
     """
+    db.session.flush()  # a new object gets its primary key
     state = inspect(obj)
     lock_id(state.mapper.class_, state.identity[0])
 
