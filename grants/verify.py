@@ -3,8 +3,8 @@
 Needs neither a database nor Flask: it reads the JSON Lines file, checks the hash chain, the
 signed tree heads (once the results are published, the last must cover every entry: entries
 after it could have been added by anyone), recomputes every ranking run from the logged
-review scores, replays the lotteries and checks the published results. Prints one line per check and a closing summary;
-the exit code is 0 when everything holds and 1 otherwise.
+review scores, replays the lotteries and checks the published results. Prints one line per
+check and a closing summary; the exit code is 0 when everything holds and 1 otherwise.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ Whatever else the caller's shell has set for grants or Flask is removed first (s
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import tempfile
@@ -284,11 +285,14 @@ def make_funder(name: str = "Test Funder", officers: tuple[Any, ...] = ()) -> An
     return funder
 
 
+_PREFIXES = itertools.count(1)
+
+
 def call_settings(**overrides: Any) -> dict[str, Any]:
-    """Valid settings for a call that is open now."""
+    """Valid settings for a call that is open now; each call its own reference prefix."""
     now = utcnow().replace(microsecond=0)
     settings: dict[str, Any] = {
-        "reference_prefix": "TEST",
+        "reference_prefix": f"TEST{next(_PREFIXES)}",
         "default_language": "en",
         "timezone": "Asia/Tokyo",
         "opens_at": now - timedelta(days=1),

@@ -250,3 +250,17 @@ class Invitation(db.Model):  # type: ignore[name-defined,misc]
 
     application: Mapped[Application] = relationship(back_populates="invitations")
     invited_by: Mapped[User] = relationship()
+
+
+class ReferenceCounter(db.Model):  # type: ignore[name-defined,misc]
+    """The last number handed out in the references ``<prefix>-<year>-<number>``.
+
+    One row per prefix and year, whatever call uses the prefix: a reference is a function of
+    the three, so two submissions can never get the same one (docs/security.md).
+    """
+
+    __tablename__ = "reference_counters"
+
+    prefix: Mapped[str] = mapped_column(String(12), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer)

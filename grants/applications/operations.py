@@ -8,6 +8,8 @@ Rules enforced here, whatever the browser shows:
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,7 +20,9 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from grants.applications.models import (
     BUDGET_CATEGORIES,
@@ -29,6 +33,7 @@ from grants.applications.models import (
     Invitation,
     MobilityFlow,
     Partner,
+    ReferenceCounter,
 )
 from grants.audit.operations import record
 from grants.auth.models import User
@@ -41,6 +46,7 @@ from grants.domain.texts import count_words
 from grants.domain.workflow import CallPhase
 from grants.errors import OperationError
 from grants.extensions import db
+from grants.locking import lock
 from grants.mail.operations import queue_mail
 from grants.organisations.models import Organisation
 from grants.pdf import PdfProblem, PdfTooComplex, bounded, check_pdf, safe_pdf_name
@@ -82,6 +88,22 @@ def require_editable(application: Application) -> None:
         )
     if application.call.phase() is not CallPhase.OPEN:
         raise OperationError(_l("The call is closed: applications can no longer be changed."))
+
+
+def _lock_editable(application: Application) -> None:
+    """Lock the application's row, then check that it may still change (grants/locking.py).
+
+    Every write to an application goes through here first, so two requests on one
+    application run one after the other and the second sees what the first saved.
+    """
+    lock(application)
+    require_editable(application)
+
+
+def _still_there(item: Any, items: list[Any]) -> None:
+    """A parallel request may have removed it while this one waited for the lock."""
+    if item not in items:
+        raise OperationError(_l("This has already been removed."))
 
 
 def _check_version(expected: int, current: int, snapshot: dict[str, Any]) -> None:
@@ -179,7 +201,7 @@ def update_general(
     languages: list[str],
 ) -> Outcome:
     """Title, summary (with its language), artforms and project languages."""
-    require_editable(application)
+    _lock_editable(application)
     _check_version(version, application.version, general_snapshot(application))
     call = application.call
     if summary_language and summary_language not in call.languages:
@@ -224,7 +246,7 @@ def save_answer(
 ) -> Outcome:
     """The answer to one question, in one of the call's languages, with an optional
     translation into another of them for reviewers who do not read the original."""
-    require_editable(application)
+    _lock_editable(application)
     if question.call_id != application.call_id:
         raise OperationError(_l("This question belongs to another call."))
     if language not in application.call.languages:
@@ -320,7 +342,7 @@ def add_flow(
     purpose: str,
 ) -> Outcome:
     """A mobility flow: who travels where, for how long."""
-    require_editable(application)
+    _lock_editable(application)
     if from_country == to_country:
         raise OperationError(_l("A journey goes from one country to another."), "to_country")
     flow = MobilityFlow(
@@ -352,7 +374,8 @@ def add_flow(
 def remove_flow(actor: User, flow: MobilityFlow) -> Outcome:
     """Remove a mobility flow."""
     application = flow.application
-    require_editable(application)
+    _lock_editable(application)
+    _still_there(flow, application.flows)
     record(
         actor,
         "application.flow_removed",
@@ -373,7 +396,7 @@ def add_attachment(
     The bytes are stored exactly as uploaded; only the name is rebuilt (see
     ``grants.pdf.safe_pdf_name``), and the page shows the name it was given.
     """
-    require_editable(application)
+    _lock_editable(application)
     limit = current_app.config["UPLOAD_MAX_BYTES"]
     if len(data) > limit:
         raise OperationError(
@@ -435,7 +458,8 @@ def _pdf_problem_text(problem: PdfProblem, max_pages: int) -> Any:
 def remove_attachment(actor: User, attachment: Attachment) -> Outcome:
     """Delete an attachment (the file goes when the transaction has committed)."""
     application = attachment.application
-    require_editable(application)
+    _lock_editable(application)
+    _still_there(attachment, application.attachments)
     record(
         actor,
         "application.attachment_removed",
@@ -489,7 +513,7 @@ def update_partner(
 ) -> Outcome:
     """Role and money of one partner, in its currency; the conversion rate is recorded."""
     application = partner.application
-    require_editable(application)
+    _lock_editable(application)
     _check_version(version, partner.version, partner_snapshot(partner))
     rate, source = rate_for(application.call, currency)
     new = {
@@ -527,7 +551,7 @@ def set_budget_lines(
 ) -> Outcome:
     """Replace a partner's budget lines (category, description, amount)."""
     application = partner.application
-    require_editable(application)
+    _lock_editable(application)
     _check_version(version, partner.version, partner_snapshot(partner))
     for category, _description, _amount in lines:
         if category not in BUDGET_CATEGORIES:
@@ -561,7 +585,8 @@ def set_budget_lines(
 def remove_partner(actor: User, partner: Partner) -> Outcome:
     """The lead takes a partner out of the partnership."""
     application = partner.application
-    require_editable(application)
+    _lock_editable(application)
+    _still_there(partner, application.partners)
     if partner.is_lead:
         raise OperationError(_l("The lead partner cannot be removed."))
     record(
@@ -624,7 +649,7 @@ def invite_partner(
     actor: User, application: Application, *, email: str, locale: str, message: str
 ) -> Invitation:
     """E-mail a partner organisation a signed, expiring link to join."""
-    require_editable(application)
+    _lock_editable(application)
     email = normalise_email(email)
     pending = [i for i in application.invitations if i.email == email and i.status == "pending"]
     if pending:
@@ -654,7 +679,7 @@ def invite_partner(
 
 def resend_invitation(actor: User, invitation: Invitation) -> None:
     """A new link (the old one stops working) with a fresh expiry."""
-    require_editable(invitation.application)
+    _lock_editable(invitation.application)
     if invitation.status != "pending":
         raise OperationError(_l("Only pending invitations can be sent again."))
     invitation.nonce = secrets.token_hex(16)
@@ -713,7 +738,7 @@ def accept_invitation(actor: User, invitation: Invitation, organisation: Organis
     application = invitation.application
     if not can_answer_invitation(actor, invitation.email):
         raise OperationError(WRONG_ADDRESS)
-    require_editable(application)
+    _lock_editable(application)
     if organisation.id not in organisation_ids(actor):
         raise OperationError(
             _l("You can only join for an organisation you act for."), "organisation"
@@ -814,41 +839,154 @@ def eligibility(application: Application, equity: EquityAssessment | None = None
     return el.checklist(facts, rules)
 
 
-def sign_off(actor: User, partner: Partner) -> None:
-    """A partner confirms the application as it stands now."""
+def _digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def content_fingerprint(application: Application) -> dict[str, str]:
+    """A short hash of each section as it stands: what a partner signs (``sign_off``)."""
+    sections = {
+        "general": _digest(general_snapshot(application)),
+        "partners": _digest(sorted(p.organisation_id for p in application.partners)),
+        "flows": _digest(
+            sorted(
+                (f.from_country, f.to_country, f.people, f.days, f.purpose)
+                for f in application.flows
+            )
+        ),
+        "attachments": _digest(sorted((a.sha256, a.label) for a in application.attachments)),
+    }
+    for answer in application.answers:
+        sections[f"answer-{answer.question_id}"] = _digest(
+            (answer.text, answer.language, answer.translation, answer.translation_language)
+        )
+    for partner in application.partners:
+        sections[f"partner-{partner.id}"] = _digest(partner_snapshot(partner))
+    return sections
+
+
+def seen_token(application: Application) -> str:
+    """The fingerprint as the sign-off form carries it (a hidden field)."""
+    return " ".join(
+        f"{key}:{value}" for key, value in sorted(content_fingerprint(application).items())
+    )
+
+
+def _changed_sections(application: Application, seen: str) -> list[str]:
+    """The sections that differ from the ``seen_token`` a partner read, named for people."""
+    before = dict(item.partition(":")[::2] for item in seen.split())
+    now = content_fingerprint(application)
+    changed = sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
+    questions = {q.id: q for q in application.call.questions}
+    partners = {p.id: p for p in application.partners}
+    names = []
+    for key in changed:
+        kind, _sep, ident = key.partition("-")
+        if kind == "answer":
+            question = questions.get(int(ident)) if ident.isdigit() else None
+            names.append(
+                str(_l("an answer"))
+                if question is None
+                else str(_l("the answer to question %(num)d", num=question.position + 1))
+            )
+        elif kind == "partner":
+            partner = partners.get(int(ident)) if ident.isdigit() else None
+            names.append(
+                str(_l("a partner's part"))
+                if partner is None
+                else str(_l("the part of %(name)s", name=partner.organisation.name))
+            )
+        else:
+            names.append(str(SECTION_NAMES.get(kind, _l("the application"))))
+    return list(dict.fromkeys(names))
+
+
+SECTION_NAMES = {
+    "general": _l("the project (title, summary, artforms, languages)"),
+    "partners": _l("the partnership"),
+    "flows": _l("the mobility flows"),
+    "attachments": _l("the attachments"),
+}
+
+
+def sign_off(actor: User, partner: Partner, seen: str | None = None) -> None:
+    """A partner confirms the application as it stands now.
+
+    ``seen`` is the ``seen_token`` of the page the partner read (the sign-off form carries
+    it): if the application changed since, the sign-off is refused and names what changed.
+    """
     application = partner.application
-    require_editable(application)
+    _lock_editable(application)
     if partner.organisation_id not in organisation_ids(actor):
         raise OperationError(_l("Only someone who acts for this partner can sign for it."))
     if el.blocking(eligibility(application), ignore=frozenset({el.Item.SIGNED})):
         raise OperationError(
             _l("Complete every item of the checklist before signing: you sign the final version.")
         )
+    if seen is not None:
+        if not seen.strip():
+            raise OperationError(
+                _l("Open the application and read it again before signing: you sign what you saw.")
+            )
+        changed = _changed_sections(application, seen)
+        if changed:
+            raise OperationError(
+                _l(
+                    "The application changed since you opened it: %(sections)s. Read it again, "
+                    "then sign.",
+                    sections=", ".join(changed),
+                )
+            )
+    if partner.signed_off_at is not None:
+        return  # signed already (a second click): any change since would have cleared it
     partner.signed_off_at = utcnow()
     partner.signed_off_by_id = actor.id
     record(
         actor,
         "application.signed_off",
         application,
-        {"partner_id": partner.id, "version": application.version},
+        {
+            "partner_id": partner.id,
+            "version": application.version,
+            "content": _digest(content_fingerprint(application)),
+        },
         call_id=application.call_id,
     )
 
 
+def _bump_counter(prefix: str, year: int) -> int:
+    """The next number of ``prefix`` in ``year``: one atomic upsert, its row locked until
+    the transaction ends, so parallel submissions queue here and each gets its own."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(ReferenceCounter).values(prefix=prefix, year=year, last=1)
+    statement = statement.on_conflict_do_update(
+        index_elements=[ReferenceCounter.prefix, ReferenceCounter.year],
+        set_={"last": ReferenceCounter.last + 1},
+    ).returning(ReferenceCounter.last)
+    return int(db.session.execute(statement).scalar_one())
+
+
 def _next_reference(call: Call) -> str:
-    # One UPDATE bumps the counter atomically; the row lock serialises submissions.
-    db.session.execute(
-        update(Call).where(Call.id == call.id).values(reference_counter=Call.reference_counter + 1)
-    )
-    db.session.refresh(call, ["reference_counter"])
-    number = call.reference_counter
+    """``<prefix>-<year>-<number>``, numbered per prefix and year (the call's local year).
+
+    Numbers come from one counter per prefix and year, so two calls that share a prefix
+    (refused today, possible in older data) still never hand out the same reference; a
+    number that an older reference already holds is skipped, never reused.
+    """
     year = utcnow().astimezone(ZoneInfo(call.timezone)).year
-    return f"{call.reference_prefix}-{year}-{number:04d}"
+    while True:
+        number = _bump_counter(call.reference_prefix, year)
+        reference = f"{call.reference_prefix}-{year}-{number:04d}"
+        taken = db.session.scalar(select(Application.id).where(Application.reference == reference))
+        if taken is None:
+            return reference
 
 
 def submit_application(actor: User, application: Application) -> str:
     """Submit when every item passes: a reference number and a receipt for every partner."""
-    require_editable(application)
+    _lock_editable(application)
     failing = el.blocking(eligibility(application))
     if failing:
         raise OperationError(_l("The application cannot be submitted yet: see the checklist."))
@@ -886,6 +1024,7 @@ def submit_application(actor: User, application: Application) -> str:
 
 def withdraw_application(actor: User, application: Application) -> None:
     """The lead withdraws a submitted application before the deadline."""
+    lock(application)
     if application.status != "submitted":
         raise OperationError(_l("Only a submitted application can be withdrawn."))
     if application.call.phase() is not CallPhase.OPEN:

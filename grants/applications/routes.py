@@ -269,6 +269,7 @@ def _render_view(application: Application, appeal_form: AppealForm | None = None
         flow_form=FlowForm(),
         attachment_form=AttachmentForm(),
         confirm_form=ConfirmForm(),
+        seen=ops.seen_token(application),
         feedback=feedback,
         appeal_form=appeal_form if can_appeal(current_user, application) else None,
         proof_head=proof_head,
@@ -477,7 +478,8 @@ def sign(application_id: int, partner_id: int) -> Response:
     application = _load(application_id)
     member = _partner(application, partner_id)
     require(can_edit_partner(current_user, member), hide=True)
-    done, _result = confirmed_action(lambda: ops.sign_off(current_user, member))
+    seen = request.form.get("seen", "")  # the version the partner read (view.html)
+    done, _result = confirmed_action(lambda: ops.sign_off(current_user, member, seen))
     if done:
         flash(
             _("You have signed the application for %(name)s.", name=member.organisation.name),

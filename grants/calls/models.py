@@ -98,8 +98,6 @@ class Call(db.Model):  # type: ignore[name-defined,misc]
     reviews_per_application: Mapped[int] = mapped_column(Integer, default=3)
     # Minimum number of PDF attachments an application needs (0: attachments optional).
     required_attachments: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # Last sequence number handed out in this call's application references.
-    reference_counter: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Review settings: a blind call hides partner names from reviewers; reviewers may see
     # the other reviews of an application only after submitting their own.
     blind: Mapped[bool] = mapped_column(default=False, server_default="0")

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from grants.applications.models import Answer
 from grants.audit.operations import record
@@ -135,8 +135,22 @@ def _check_threshold(call: Call, threshold: Decimal | None) -> None:
         )
 
 
+def _check_prefix(prefix: str, call: Call | None = None) -> None:
+    """A reference prefix belongs to one call of the site (letter case aside), so that
+    nobody mistakes one call's application for another's."""
+    clash = select(Call.id).where(func.upper(Call.reference_prefix) == prefix.strip().upper())
+    if call is not None:
+        clash = clash.where(Call.id != call.id)
+    if db.session.scalar(clash.limit(1)) is not None:
+        raise OperationError(
+            _l("Another call already uses this reference prefix: choose another one."),
+            "reference_prefix",
+        )
+
+
 def create_call(actor: User, funder: Funder, *, title: str, summary: str, **settings: Any) -> Call:
     """A new draft call with its texts in the default language."""
+    _check_prefix(settings["reference_prefix"])
     call = Call(funder_id=funder.id, status=CallStatus.DRAFT, criteria=[])
     settings = {**CALL_SETTING_DEFAULTS, **settings}
     _apply(call, {name: settings[name] for name in CALL_SETTINGS})
@@ -191,6 +205,8 @@ def _check_published_change(call: Call, settings: dict[str, Any]) -> None:
 def update_call_settings(actor: User, call: Call, **settings: Any) -> dict[str, Any]:
     """Change settings; the audit entry holds old and new values."""
     settings = {**{name: getattr(call, name) for name in CALL_SETTING_DEFAULTS}, **settings}
+    if settings["reference_prefix"] != call.reference_prefix:
+        _check_prefix(settings["reference_prefix"], call)
     if settings["currency"] != call.currency and call.exchange_rates:
         # The fixed rates are amounts of the current currency: they would silently go wrong.
         raise OperationError(

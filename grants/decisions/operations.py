@@ -32,6 +32,7 @@ from grants.decisions.models import (
 from grants.domain import ranking as rk
 from grants.errors import OperationError
 from grants.extensions import db
+from grants.locking import lock, lock_id
 from grants.mail.operations import queue_mail
 from grants.permissions import can_decide_on, is_conflicted_with
 from grants.reviews.models import Assignment, Conflict, Consensus
@@ -156,6 +157,7 @@ def run_ranking(actor: User, call: Call, method: str) -> RankingRun:
     """Rank the call: commit the seed's hash to the audit log, rank, store and audit."""
     if method not in rk.METHODS:
         raise OperationError(_l("Choose a ranking method from the list."), "method")
+    lock(call)  # sending the decisions waits for this run, or this run sees them sent
     if call.decisions_released_at is not None:
         raise OperationError(
             _l("The decisions of this call have been sent: it can no longer be ranked again.")
@@ -324,6 +326,7 @@ def reduce_amount(
     actor: User, application: Application, amount: Decimal | None, reason: str
 ) -> None:
     """Set (or clear, with ``None``) the amount the funding line counts for an application."""
+    lock(application)
     if application.status != "submitted":
         raise OperationError(_l("Only a submitted application can have its amount reduced."))
     if _final_decision(application) is not None:
@@ -366,6 +369,8 @@ def _refuse_after_sending(call: Call) -> None:
 
 def commit_lottery_seed(actor: User, run: RankingRun) -> LotteryDraw:
     """Step 1 of the lottery: a fresh seed whose sha256 goes into the audit log now."""
+    lock_id(Call, run.call_id)
+    lock(run)
     _refuse_after_sending(db.session.get_one(Call, run.call_id))
     if not run.result.get("lottery_group"):
         raise OperationError(_l("This ranking run has no lottery group."))
@@ -399,6 +404,8 @@ def commit_lottery_seed(actor: User, run: RankingRun) -> LotteryDraw:
 def draw_lots(actor: User, run: RankingRun) -> LotteryDraw:
     """Step 2: reveal the committed seed, order the group by its tickets and fund the
     drawn order with what the others leave of the budget."""
+    lock_id(Call, run.call_id)
+    lock(run)
     _refuse_after_sending(db.session.get_one(Call, run.call_id))
     draw = run.draw
     if draw is None:
@@ -506,6 +513,7 @@ def _check_proposal(proposal: Proposal) -> Decimal:
 
 def propose_decisions(actor: User, call: Call, run: RankingRun, proposals: list[Proposal]) -> int:
     """Propose outcomes from a ranking run; they wait for another officer's approval."""
+    lock(call)  # the call's decisions change one request at a time, call row first
     if run.call_id != call.id:
         raise OperationError(_l("This ranking run belongs to another call."))
     if call.decisions_released_at is not None:
@@ -588,6 +596,7 @@ def propose_decisions(actor: User, call: Call, run: RankingRun, proposals: list[
 
 def approve_decision(actor: User, decision: Decision) -> None:
     """The second officer approves: the decision is final."""
+    lock_id(Call, decision.call_id)  # the call's row first, as proposing takes it
     if decision.status != PROPOSED:
         raise OperationError(_l("Only a proposed decision can be approved."))
     if decision.proposed_by_id == actor.id:
@@ -614,6 +623,7 @@ def approve_decision(actor: User, decision: Decision) -> None:
 
 def return_decision(actor: User, decision: Decision, note: str) -> None:
     """The second officer sends a proposal back, saying why."""
+    lock_id(Call, decision.call_id)
     if decision.status != PROPOSED:
         raise OperationError(_l("Only a proposed decision can be sent back."))
     if decision.proposed_by_id == actor.id:
@@ -678,6 +688,7 @@ def undecided(call: Call) -> list[Application]:
 def release_decisions(actor: User, call: Call) -> int:
     """Send the final decisions: every partner is told in its language; the appeal window
     opens. Every submitted application must have a final decision."""
+    lock(call)
     if call.decisions_released_at is not None:
         raise OperationError(_l("The decisions of this call have been sent."))
     _check_budget(call.id)
@@ -739,6 +750,7 @@ def release_decisions(actor: User, call: Call) -> int:
 
 def set_comments_released(actor: User, assignment: Assignment, released: bool) -> None:
     """The chair releases (or withholds) a review's comments to the applicants, anonymised."""
+    lock(assignment)
     if is_conflicted_with(actor, assignment.application):
         raise OperationError(
             _l("You have a conflict of interest with this application: you cannot act on it.")
@@ -766,6 +778,7 @@ def set_comments_released(actor: User, assignment: Assignment, released: bool) -
 
 def lodge_appeal(actor: User, application: Application, grounds: str) -> Appeal:
     """The lead appeals on procedural grounds within the window."""
+    lock(application)
     call = application.call
     if not call.appeals_open():
         raise OperationError(_l("The appeal window of this call is closed."))
@@ -796,6 +809,7 @@ def lodge_appeal(actor: User, application: Application, grounds: str) -> Appeal:
 
 def decide_appeal(actor: User, appeal: Appeal, outcome: str, note: str) -> None:
     """An officer records the appeal's outcome; the lead is told in its language."""
+    lock(appeal)
     if appeal.status != "lodged":
         raise OperationError(_l("The outcome of this appeal has been recorded."))
     if outcome not in APPEAL_OUTCOMES:
@@ -841,6 +855,7 @@ def decide_appeal(actor: User, appeal: Appeal, outcome: str, note: str) -> None:
 def publish_results(actor: User, call: Call) -> None:
     """Publish the final decisions of a call: the public results page, the open data and
     the public log become available, stored as they stand now; a tree head is signed."""
+    lock(call)
     if call.decisions_released_at is None:
         raise OperationError(_l("Send the decisions to the applicants before publishing them."))
     if call.results_published_at is not None:

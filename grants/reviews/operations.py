@@ -21,6 +21,7 @@ from grants.domain import assignment as solver
 from grants.domain.countries import region_of
 from grants.errors import OperationError
 from grants.extensions import db
+from grants.locking import lock
 from grants.mail.operations import queue_mail
 from grants.organisations.models import OrganisationMember
 from grants.permissions import is_conflicted_with
@@ -447,6 +448,7 @@ def preview_assignment(call: Call, seed: int = 0) -> solver.AssignmentResult:
 
 def confirm_assignment(actor: User | str, call: Call, seed: int = 0) -> solver.AssignmentResult:
     """Store the solver's pairs (replacing solver pairs without a started review)."""
+    lock(call)  # one confirmation at a time: the second replaces the first's pairs
     result = preview_assignment(call, seed)
     if call.phase() == "closed":
         seal_once(call, "closed")
@@ -577,6 +579,7 @@ def save_review(
 
     After submission, a change is a new version with a reason; both stay visible.
     """
+    lock(assignment)  # a double click saves one version, not two
     if has_conflict(actor.id, assignment.application_id) or assignment.reviewer_id != actor.id:
         raise OperationError(_l("You cannot review this application."))
     call = assignment.application.call
@@ -682,6 +685,7 @@ def save_consensus(
     minority: str,
 ) -> Consensus:
     """The chair records the panel's agreed scores; the ranking uses them where they exist."""
+    lock(application)
     call = application.call
     _refuse_if_conflicted(actor, application)
     if call.decisions_released_at is not None:
@@ -701,6 +705,14 @@ def save_consensus(
         select(Consensus).where(Consensus.application_id == application.id)
     )
     old = dict(consensus.scores) if consensus else None
+    texts = (justification.strip(), majority.strip(), minority.strip())
+    if consensus is not None and (
+        consensus.scores,
+        consensus.justification,
+        consensus.majority_view,
+        consensus.minority_view,
+    ) == (clean, *texts):
+        return consensus  # recorded as it stands (a second click): nothing new to log
     if consensus is None:
         consensus = Consensus(
             application_id=application.id, call_id=call.id, recorded_by_id=actor.id
