@@ -187,6 +187,7 @@ def load_config(name: str | None = None) -> dict[str, Any]:
         "UPLOAD_MAX_BYTES",
         "UPLOAD_MAX_PAGES",
         "UPLOAD_PARSE_SECONDS",
+        "MAIL_MAX_ATTEMPTS",
     ):
         raw = _env(key)
         if raw:

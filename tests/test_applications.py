@@ -108,7 +108,11 @@ def setup(world):
 def invite_and_accept(s, client=None):
     """The lead invites the partner; the partner accepts (through the routes if a client)."""
     invitation = ops.invite_partner(
-        s["lead"], s["application"], email="Partner@Example.org", locale="fr", message="Join us!"
+        s["lead"],
+        s["application"],
+        email=s["partner"].email.capitalize(),  # the address is matched case-insensitively
+        locale="fr",
+        message="Join us!",
     )
     db.session.commit()
     token = ops.invitation_token(invitation)

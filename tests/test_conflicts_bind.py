@@ -161,6 +161,9 @@ def test_an_officer_declares_a_conflict_and_then_sees_and_decides_nothing(client
     run = client.get(f"{base(s)}/ranking/{s['run'].id}").get_data(as_text=True)
     assert "Hidden: you have a conflict of interest with this application." in run
     assert client.get(f"{base(s)}/amounts/{app.id}").status_code == 403
+    with pytest.raises(OperationError):
+        decision_ops.reduce_amount(s["second"], app, Decimal(100), "Whatever the route")
+    db.session.rollback()
     # The first officer proposes; the conflicted second cannot approve, by page or operation.
     decision_ops.propose_decisions(
         s["officer"],

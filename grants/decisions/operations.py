@@ -327,6 +327,8 @@ def reduce_amount(
 ) -> None:
     """Set (or clear, with ``None``) the amount the funding line counts for an application."""
     lock(application)
+    if not can_decide_on(actor, application):
+        raise OperationError(_l("You may not decide on this application."))
     if application.status != "submitted":
         raise OperationError(_l("Only a submitted application can have its amount reduced."))
     if _final_decision(application) is not None:
