@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -19,6 +20,18 @@ from grants.types import utcnow
 
 log = logging.getLogger(__name__)
 CLAIM_LEASE = timedelta(minutes=5)
+SUBJECT_LENGTH = 300  # the outbox column
+# Line breaks would start a new header; other control characters cannot be sent. Forms
+# refuse them in titles and names, but a value stored before that check may hold them.
+_SUBJECT_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def one_line_subject(text: str) -> str:
+    """``text`` as a one-line subject that fits its column (cut with an ellipsis)."""
+    line = " ".join(_SUBJECT_BREAKS.sub(" ", text).split())
+    if len(line) > SUBJECT_LENGTH:
+        line = line[: SUBJECT_LENGTH - 1].rstrip() + "\u2026"
+    return line
 
 
 def queue_mail(
@@ -30,7 +43,7 @@ def queue_mail(
     locale, never the sender's.
     """
     with force_locale(locale):
-        rendered_subject = str(subject)
+        rendered_subject = one_line_subject(str(subject))
         body = render_template(f"mail/{template}.txt", **context)
     message = OutboxMessage(
         recipient=recipient, subject=rendered_subject, body=body, locale=locale, kind=template
