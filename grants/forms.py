@@ -105,7 +105,7 @@ def check_input(form: Any, field: Field) -> None:
         for raw in field.raw_data or ():
             char = control_character(raw, multiline=multiline) if isinstance(raw, str) else None
             if char is not None:
-                field.data = None  # nothing downstream sees the refused value
+                # The value stays in the field: the page shows it back, beside the error.
                 raise StopValidation(str(_control_message(char)))
     value = field.data
     if isinstance(value, date):

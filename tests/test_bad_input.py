@@ -188,7 +188,7 @@ def test_control_characters_and_line_breaks_in_a_call_title_are_refused(
     response = post(
         client, f"/manage/funders/{world['funder'].id}/calls/new", call_form(title=title)
     )
-    assert_refused_beside(response, "title")
+    assert_refused_beside(response, "title", title)
     page = _page(response)
     assert message in page
     assert 'value="RR"' in page  # the reference prefix, typed beside it
