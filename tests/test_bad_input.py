@@ -151,6 +151,17 @@ def test_call_times_out_of_range_are_refused(client, world, changes, field):
     assert (call.opens_at, call.closes_at) == (opens, closes)
 
 
+@pytest.mark.parametrize("step", ["abc", "\x00", "1e309", ""])
+def test_an_unknown_score_step_is_refused_beside_it(client, world, step):
+    """A score step that is not one of the choices is an error beside it, not a crash of
+    the check on the highest score that divides by it."""
+    login(client, world["officer"])
+    response = post(
+        client, f"/manage/calls/{world['call'].id}/settings", call_form(score_step=step)
+    )
+    assert_refused_beside(response, "score_step")
+
+
 def test_the_last_allowed_time_in_the_most_western_zone_is_kept(client, world):
     """The range's end converts to UTC without overflow in every zone."""
     login(client, world["officer"])

@@ -288,7 +288,9 @@ class CallSettingsForm(FlaskForm):
             return
         if field.data <= self.score_min.data:
             raise ValidationError(_l("The highest score must be above the lowest."))
-        steps = (field.data - self.score_min.data) / Decimal(self.score_step.data or "1")
+        if self.score_step.data not in SCORE_STEPS:  # refused beside its own field
+            return
+        steps = (field.data - self.score_min.data) / Decimal(self.score_step.data)
         if steps != steps.to_integral_value():
             raise ValidationError(
                 _l("From the lowest to the highest score must be a whole number of score steps.")
