@@ -23,6 +23,7 @@ from grants.auth.operations import make_reset_token
 from grants.extensions import db, limiter
 from tests.conftest import csrf_token, login
 from tests.formfuzz import PageForm, form_posting_to
+from tests.test_calls import call_form
 from tests.test_routes_access import RULES, world_with_link  # noqa: F401 - the fixture
 
 EXAMPLES = int(os.environ.get("FORM_FUZZ_EXAMPLES", "10"))
@@ -33,12 +34,14 @@ class Route(NamedTuple):
     """How to reach a POST route's form: who signs in, which page holds the form, the
     fields to post when no page shows the form in the test world (a button whose
     precondition does not hold: the route must still refuse calmly), and a URL of its own
-    when the access table's does not lead to a form."""
+    when the access table's does not lead to a form; and valid values for an empty form
+    (so that an odd value in one field meets the checks behind the form's)."""
 
     role: str
     page: str | Callable[[dict[str, Any]], str] | None
     fields: tuple[str, ...] = ()
     url: Callable[[dict[str, Any]], str] | None = None
+    baseline: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
 
 def _view(w: dict[str, Any]) -> str:
@@ -65,12 +68,20 @@ def _equity(w: dict[str, Any]) -> str:
     return f"/manage/calls/{w['call'].id}/equity"
 
 
+NEW_ORGANISATION = {
+    "name": "Kyiv Stage",
+    "country": "UA",
+    "kind": "nonprofit",
+    "budget_band": "lt50k",
+}
+NEW_FUNDER = {"name": "River Fund", "country": "FR"}
+
 # Every POST route of the app. A new one fails test_every_post_route_is_fuzzed until it is
 # added here.
 ROUTES: dict[str, Route] = {
     "admin.add_officer": Route("admin", _funder),
     "admin.funder": Route("admin", SAME),
-    "admin.new_funder": Route("admin", SAME),
+    "admin.new_funder": Route("admin", SAME, baseline=lambda w: NEW_FUNDER),
     "admin.remove_officer": Route("admin", _funder),
     "applications.add_flow": Route("applicant", _view),
     "applications.answer": Route("applicant", SAME),
@@ -105,9 +116,9 @@ ROUTES: dict[str, Route] = {
     "calls.edit_criterion": Route("officer", SAME),
     "calls.edit_question": Route("officer", SAME),
     "calls.equity": Route("officer", SAME),
-    "calls.new_call": Route("officer", SAME),
-    "calls.new_criterion": Route("officer", SAME),
-    "calls.new_question": Route("officer", SAME),
+    "calls.new_call": Route("officer", SAME, baseline=lambda w: call_form()),
+    "calls.new_criterion": Route("officer", SAME, baseline=lambda w: {"name": "Reach"}),
+    "calls.new_question": Route("officer", SAME, baseline=lambda w: {"text": "Why?"}),
     "calls.publish": Route("officer", None),
     "calls.rates": Route("officer", SAME),
     "calls.remove_rate": Route("officer", _rates),
@@ -127,7 +138,7 @@ ROUTES: dict[str, Route] = {
     "decisions.send_back": Route("officer", _decisions),
     "organisations.add_member": Route("applicant", lambda w: f"/organisations/{w['org'].id}"),
     "organisations.edit": Route("applicant", SAME),
-    "organisations.new": Route("applicant", SAME),
+    "organisations.new": Route("applicant", SAME, baseline=lambda w: NEW_ORGANISATION),
     "public.set_language": Route("applicant", lambda w: "/"),
     "reviews.add_conflict": Route("officer", _panel),
     "reviews.add_pair": Route("officer", _panel),
@@ -220,25 +231,20 @@ def _resolve(world: dict[str, Any], endpoint: str) -> tuple[str, str | None]:
     return url, url if route.page == SAME else route.page(world)  # type: ignore[operator]
 
 
-@st.composite
-def payloads(draw: Any, form: PageForm | None, fields: tuple[str, ...]) -> dict[str, Any]:
-    """Form data for one example. It starts from what the page shows (its own values, the
-    selected options, the ticked boxes) so that the checks behind the first ones run too,
-    then puts generated values into some of the fields: the typed ones always may, the
-    hidden ones, choices and boxes sometimes. The CSRF token stays; one button is pressed."""
+def baseline(form: PageForm, extra: dict[str, Any]) -> tuple[dict[str, Any], list[str], list[str]]:
+    """What the page would send as shown (its values, selected options, ticked boxes, the
+    CSRF token, the first button), with ``extra`` over it; and the names of the typed
+    fields and of the others (choices, boxes, hidden fields)."""
     data: dict[str, Any] = {}
-    if form is None:
-        for name in fields:
-            data[name] = draw(VALUES)
-        return data
-    submits = [i for i in form.inputs if i.kind == "submit"]
-    if submits:
-        button = draw(st.sampled_from(submits))
-        data[button.name] = button.value
-    typed, other = [], []
+    typed: list[str] = []
+    other: list[str] = []
     for control in form.inputs:
         name = control.name
-        if name in data or control.kind in ("submit", "file"):
+        if name in data or control.kind == "file":
+            continue
+        if control.kind == "submit":
+            if not any(i.kind == "submit" and i.name in data for i in form.inputs):
+                data[name] = control.value
             continue
         if control.kind in ("checkbox", "radio"):
             data[name] = [i.value for i in form.named(name) if i.checked]
@@ -248,17 +254,41 @@ def payloads(draw: Any, form: PageForm | None, fields: tuple[str, ...]) -> dict[
             data[name] = control.value
         if not name.endswith("csrf_token"):
             (typed if control.kind in TYPED or control.kind == "password" else other).append(name)
-    names = sorted(set(typed)) + sorted(set(other))
+    data.update({k: v for k, v in extra.items() if k in data})
+    return data, typed, other
+
+
+@st.composite
+def payloads(
+    draw: Any, form: PageForm | None, fields: tuple[str, ...], extra: dict[str, Any]
+) -> dict[str, Any]:
+    """Form data for one example: the page's own data (so that the checks behind the first
+    ones run too) with generated values in some fields, or one odd value in every typed
+    field. Choices, boxes and hidden fields get generated values sometimes."""
+    if form is None:
+        return {name: draw(VALUES) for name in fields}
+    data, typed, other = baseline(form, extra)
+    names = typed + other
     if not names:
         return data
-    chosen = draw(st.lists(st.sampled_from(names), min_size=1, max_size=6, unique=True))
-    everywhere = draw(st.booleans()) and draw(st.sampled_from(ODD))
-    for name in chosen if not everywhere else typed:
-        if name in typed:
-            data[name] = everywhere if everywhere is not False else draw(VALUES)
-        else:
-            data[name] = draw(st.one_of(VALUES, st.lists(VALUES, max_size=3)))
+    if typed and draw(st.booleans()):
+        odd = draw(st.sampled_from(ODD))
+        return {**data, **dict.fromkeys(typed, odd)}
+    for name in draw(st.lists(st.sampled_from(names), min_size=1, max_size=6, unique=True)):
+        data[name] = draw(VALUES if name in typed else st.one_of(VALUES, st.lists(VALUES)))
     return data
+
+
+# Tried in each typed field in turn, the others as the page shows them.
+CRITICAL = ("a\x00b", "x\r\ny", "1e309", "-1e30", "0001-01-01T00:00", "99999999999")
+
+
+def sweep(form: PageForm | None, extra: dict[str, Any]) -> list[dict[str, Any]]:
+    """One critical value in one typed field at a time."""
+    if form is None:
+        return []
+    data, typed, _ = baseline(form, extra)
+    return [{**data, name: value} for name in typed for value in CRITICAL]
 
 
 def shown_back_problems(sent: dict[str, Any], form: PageForm) -> list[str]:
@@ -307,7 +337,10 @@ def test_form_never_fails_and_keeps_what_was_typed(app, client, world_with_link,
     connection = db.session.get_bind()
     jar = client._cookies  # restored after each example: a post may sign out or rotate
 
-    @given(data=payloads(form, route.fields))
+    extra = route.baseline(world) if route.baseline else {}
+    critical = sweep(form, extra)
+
+    @given(data=payloads(form, route.fields, extra))
     @settings(
         max_examples=EXAMPLES,
         deadline=None,
@@ -315,6 +348,9 @@ def test_form_never_fails_and_keeps_what_was_typed(app, client, world_with_link,
         suppress_health_check=list(HealthCheck),
     )
     def check(data: dict[str, Any]) -> None:
+        post_and_check(data)
+
+    def post_and_check(data: dict[str, Any]) -> None:
         if token is not None:
             data = {"csrf_token": token, **data}
         cookies = dict(jar)
@@ -341,4 +377,6 @@ def test_form_never_fails_and_keeps_what_was_typed(app, client, world_with_link,
                 problems = shown_back_problems(data, again)
                 assert problems == [], f"{endpoint}: typed values lost: {problems}"
 
+    for data in critical:
+        post_and_check(data)
     check()
