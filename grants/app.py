@@ -199,7 +199,7 @@ def has_nul() -> bool:
     """True when the path, a query parameter, a form field's name or an uploaded file's name
     holds a NUL character: PostgreSQL refuses it in text, and no one types it. (A form field's
     value is checked by the form, which shows the error beside the field.)"""
-    texts = [request.path, *request.args.keys(), *request.args.values()]
+    texts = [request.path, *(part for pair in request.args.items(multi=True) for part in pair)]
     if request.method in ("POST", "PUT", "PATCH"):
         texts += [*request.form.keys(), *request.files.keys()]
         texts += [f.filename or "" for f in request.files.values()]

@@ -269,8 +269,20 @@ def test_nul_in_a_path_or_query_is_refused_before_any_query(client, world):
     assert response.status_code == 400
     assert "NUL" in _page(response)
     assert client.get(f"/manage/calls/{call.id}/rates?currency=%00").status_code == 400
+    assert client.get(f"/manage/calls/{call.id}/rates?currency=USD&currency=%00").status_code == 400
     assert client.get("/api/calls?x=%00").status_code == 400
     assert client.get("/api/calls?x=%00").get_json()["error"]
+
+
+def test_nul_in_a_field_name_or_file_name_is_refused(client, world):
+    """Names no one types: a NUL in them is a 400 before any query."""
+    from io import BytesIO
+
+    login(client, world["applicant"])
+    assert post(client, "/account", {"na\x00me": "x"}).status_code == 400
+    upload = {"file": (BytesIO(b"%PDF-1.4"), "plan\x00.pdf")}
+    call = world["call"]
+    assert post(client, f"/calls/{call.id}/apply", upload).status_code == 400
 
 
 def test_a_value_the_database_refuses_is_a_400_and_rolled_back(app, client, world, monkeypatch):
@@ -318,3 +330,38 @@ def test_decimal_field_refuses_by_the_columns_shape(app):
             assert ok is (expected is not None), (name, raw, form.errors)
             assert form[name].data == expected
             assert form[name]._value() == raw  # shown back as typed
+
+
+def test_every_form_of_the_app_inherits_the_shared_checks(app):
+    """A form written on Flask-WTF's or WTForms' own base would skip the checks above."""
+    import importlib
+    import pkgutil
+
+    import flask_wtf
+    import wtforms
+
+    import grants
+    from grants import forms as shared
+
+    for module in pkgutil.walk_packages(grants.__path__, "grants."):
+        if module.name.endswith(".forms"):
+            importlib.import_module(module.name)
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    ours = {
+        cls
+        for cls in subclasses(wtforms.Form)
+        if cls.__module__.startswith("grants.") and cls not in (shared.Form, shared.FlaskForm)
+    }
+    assert len(ours) > 30
+    stray = sorted(
+        f"{cls.__module__}.{cls.__qualname__}"
+        for cls in ours
+        if not issubclass(cls, (shared.Form, shared.FlaskForm))
+        or (issubclass(cls, flask_wtf.FlaskForm) and not issubclass(cls, shared.FlaskForm))
+    )
+    assert stray == []
