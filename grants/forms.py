@@ -69,10 +69,10 @@ _MULTILINE_ALLOWED = frozenset("\t\r\n")
 # Line and paragraph separators: a single-line value (a title, a name) can reach an
 # e-mail subject or header, where a line break would start a new header.
 _LINE_BREAKS = frozenset("\r\n\u2028\u2029")
-# The dates a form accepts: far enough from ``datetime.min``/``max`` that converting a
-# local time in any time zone to UTC cannot overflow.
+# The dates a form accepts: far enough from ``datetime.min``/``max`` that a local time
+# converted to UTC, and from UTC into any reader's time zone, cannot overflow.
 FIRST_DATE = date(1900, 1, 1)
-LAST_DATE = date(9999, 12, 30)
+LAST_DATE = date(9998, 12, 31)
 # Every integer column is a 32-bit INTEGER.
 MAX_INTEGER = 2**31 - 1
 

@@ -133,6 +133,7 @@ def test_budget_line_amount_out_of_range_is_refused(client, setup, value):  # no
         ({"opens_at": "0001-01-01T00:00"}, "opens_at"),
         ({"opens_at": "1899-12-31T23:59"}, "opens_at"),
         ({"closes_at": "99999-12-31T23:59"}, "closes_at"),
+        ({"closes_at": "9999-12-31T23:59"}, "closes_at"),
         # Converted to UTC this is in the year 10000: Python's datetime overflows.
         ({"timezone": "America/New_York", "closes_at": "9999-12-31T23:59"}, "closes_at"),
         ({"timezone": "Pacific/Kiritimati", "opens_at": "0001-01-01T09:00"}, "opens_at"),
@@ -162,15 +163,20 @@ def test_an_unknown_score_step_is_refused_beside_it(client, world, step):
     assert_refused_beside(response, "score_step")
 
 
-def test_the_last_allowed_time_in_the_most_western_zone_is_kept(client, world):
-    """The range's end converts to UTC without overflow in every zone."""
+def test_the_last_allowed_time_in_the_most_western_zone_is_kept_and_shown(client, world):
+    """The range's end converts to UTC without overflow in every zone, and back into the
+    reader's zone on every page that shows it (here the easternmost)."""
     login(client, world["officer"])
     call = world["draft"]
-    form = call_form(timezone="Pacific/Pago_Pago", closes_at="9999-12-30T23:59")
+    form = call_form(timezone="Pacific/Pago_Pago", closes_at="9998-12-31T23:59")
     response = post(client, f"/manage/calls/{call.id}/settings", form)
     assert response.status_code == 302, _page(response)[-2000:]
     db.session.refresh(call)
-    assert call.closes_at.year == 9999
+    assert call.closes_at.year == 9999  # 10:59 UTC on 1 January
+    world["officer"].timezone = "Pacific/Kiritimati"
+    db.session.commit()
+    for path in (f"/manage/calls/{call.id}", f"/manage/calls/{call.id}/settings", "/manage/"):
+        assert client.get(path).status_code == 200, path
 
 
 # --- control characters and line breaks ------------------------------------------------------
