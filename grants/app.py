@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, g, render_template, request, session
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
@@ -194,8 +195,38 @@ def register_template_helpers(app: Flask) -> None:
         }
 
 
+def has_nul() -> bool:
+    """True when the path, a query parameter, a form field's name or an uploaded file's name
+    holds a NUL character: PostgreSQL refuses it in text, and no one types it. (A form field's
+    value is checked by the form, which shows the error beside the field.)"""
+    texts = [request.path, *(part for pair in request.args.items(multi=True) for part in pair)]
+    if request.method in ("POST", "PUT", "PATCH"):
+        texts += [*request.form.keys(), *request.files.keys()]
+        texts += [f.filename or "" for f in request.files.values()]
+    return any("\x00" in text for text in texts)
+
+
+def bad_input(message: str) -> Any:
+    """A 400 answer for input that cannot be stored, in JSON under /api/."""
+    if request.path.startswith("/api/"):
+        return {"error": message}, 400
+    return render_template("errors/error.html", code=400, message=message), 400
+
+
 def register_request_hooks(app: Flask) -> None:
-    """``?lang=``, security headers and inline mail delivery in development."""
+    """NUL guard, ``?lang=``, security headers and inline mail delivery in development."""
+
+    @app.before_request
+    def refuse_nul() -> Any:
+        if has_nul():
+            app.logger.warning("NUL refused: %s %r", request.method, request.path)
+            return bad_input(
+                _(
+                    "The address or the form holds an invisible control character (NUL) "
+                    "that cannot be stored. Remove it and try again."
+                )
+            )
+        return None
 
     @app.before_request
     def remember_language() -> None:
@@ -249,6 +280,21 @@ def register_errors(app: Flask) -> None:
                 "and send it again."
             ),
         ), 400
+
+    @app.errorhandler(DataError)
+    def data_error(error: DataError) -> Any:
+        # A value the database refuses (NUL, too long, out of range) that no form check
+        # caught: the request is refused, nothing half-written stays.
+        db.session.rollback()
+        app.logger.warning(
+            "database refused a value: %s %s (%s)", request.method, request.path, error.orig
+        )
+        return bad_input(
+            _(
+                "A value you sent cannot be stored (it is too long, too large or holds an "
+                "invisible control character). Go back, correct it and send it again."
+            )
+        )
 
     messages = {
         400: lambda: _("The request could not be understood."),

@@ -122,7 +122,7 @@ def test_officer_creates_a_call_in_its_time_zone(officer_client, world):
         ({"budget_envelope": "100"}, "budget_envelope", "must cover at least the largest grant"),
         ({"currency": "JPY", "grant_min": "5000.50"}, "grant_min", "JPY amounts are whole numbers"),
         ({"reference_prefix": "rr-1"}, "reference_prefix", "Use 2 to 12 capital letters"),
-        ({"score_max": "4.75"}, "score_max", "whole number of score steps"),
+        ({"score_max": "4.7"}, "score_max", "whole number of score steps"),
         ({"grant_max": "lots"}, "grant_max", "Not a valid decimal value."),
         ({"timezone": "Nowhere/Town"}, "timezone", "Choose a time zone from the list."),
     ],

@@ -7,13 +7,11 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     DecimalField,
     EmailField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -37,7 +35,7 @@ from grants.applications.models import BUDGET_CATEGORIES
 from grants.calls.forms import MultiCheckboxField, decimals_message
 from grants.calls.models import Call
 from grants.domain.vocabulary import CONTENT_LANGUAGES
-from grants.forms import LocaleDecimalField, choices
+from grants.forms import FlaskForm, Form, LocaleDecimalField, choices
 from grants.labels import ARTFORM_LABELS
 
 CATEGORY_LABELS: dict[str, Any] = {

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from grants.forms import LocaleField, TimezoneField
+from grants.forms import FlaskForm, LocaleField, TimezoneField
 
 PASSWORD_MIN = 12
 

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -40,7 +39,7 @@ from grants import i18n
 from grants.calls.operations import rate_problem
 from grants.domain.countries import regions
 from grants.domain.vocabulary import ARTFORMS, CONTENT_LANGUAGES, CURRENCIES, SCORE_STEPS
-from grants.forms import LocaleDecimalField, TimezoneField, choices
+from grants.forms import FlaskForm, LocaleDecimalField, TimezoneField, choices
 from grants.labels import ARTFORM_LABELS
 
 
@@ -150,12 +149,16 @@ class CallSettingsForm(FlaskForm):
         _l("Lowest score"),
         default=Decimal(0),
         places=None,
+        digits=4,
+        decimals=1,
         validators=[InputRequired(), NumberRange(min=0, max=100)],
     )
     score_max = LocaleDecimalField(
         _l("Highest score"),
         default=Decimal(5),
         places=None,
+        digits=4,
+        decimals=1,
         validators=[InputRequired(), NumberRange(min=1, max=100)],
     )
     score_step = SelectField(
@@ -190,6 +193,8 @@ class CallSettingsForm(FlaskForm):
     disagreement_threshold = LocaleDecimalField(
         _l("Flag disagreement when scores differ by more than"),
         places=None,
+        digits=4,
+        decimals=1,
         default=Decimal("1.5"),
         validators=[Optional(), NumberRange(min=0, max=100)],
     )
@@ -283,7 +288,9 @@ class CallSettingsForm(FlaskForm):
             return
         if field.data <= self.score_min.data:
             raise ValidationError(_l("The highest score must be above the lowest."))
-        steps = (field.data - self.score_min.data) / Decimal(self.score_step.data or "1")
+        if self.score_step.data not in SCORE_STEPS:  # refused beside its own field
+            return
+        steps = (field.data - self.score_min.data) / Decimal(self.score_step.data)
         if steps != steps.to_integral_value():
             raise ValidationError(
                 _l("From the lowest to the highest score must be a whole number of score steps.")
@@ -352,6 +359,8 @@ def criterion_form(levels: list[str], data: dict[str, Any] | None = None) -> Fla
         weight = LocaleDecimalField(
             _l("Weight"),
             places=None,
+            digits=6,
+            decimals=2,
             default=Decimal(1),
             validators=[
                 InputRequired(),
@@ -364,6 +373,8 @@ def criterion_form(levels: list[str], data: dict[str, Any] | None = None) -> Fla
         threshold = LocaleDecimalField(
             _l("Threshold (optional)"),
             places=None,
+            digits=4,
+            decimals=1,
             validators=[Optional()],
             description=_l("Applications scoring below it on this criterion cannot be funded."),
         )
@@ -417,6 +428,9 @@ class ExchangeRateForm(FlaskForm):
     rate = LocaleDecimalField(
         _l("Rate"),
         places=None,
+        # rate_problem() checks the Numeric(20, 10) column with its own messages.
+        digits=40,
+        decimals=20,
         validators=[InputRequired()],
         render_kw={"inputmode": "decimal"},
     )
@@ -470,10 +484,13 @@ TIER_LABELS: dict[int, Any] = {
 }
 
 
-def _share(label: Any, low: str, high: str) -> LocaleDecimalField:
+def _share(label: Any, low: str, high: str, decimals: int = 4) -> LocaleDecimalField:
+    # The equity weight is a Numeric(4, 3) column; the tier shares are stored as text.
     return LocaleDecimalField(
         label,
         places=None,
+        digits=decimals + 1,
+        decimals=decimals,
         validators=[InputRequired(), NumberRange(min=Decimal(low), max=Decimal(high))],
         render_kw={"inputmode": "decimal"},
     )
@@ -482,7 +499,7 @@ def _share(label: Any, low: str, high: str) -> LocaleDecimalField:
 class EquityPolicyForm(FlaskForm):
     """The call's equity weight, capacity weights and maximum funding rates per tier."""
 
-    equity_weight = _share(_l("Equity weight (0 to 0.25)"), "0", "0.25")
+    equity_weight = _share(_l("Equity weight (0 to 0.25)"), "0", "0.25", decimals=3)
     capacity_0 = _share(_l("Capacity weight, tier 0"), "0.01", "1")
     capacity_1 = _share(_l("Capacity weight, tier 1"), "0.01", "1")
     capacity_2 = _share(_l("Capacity weight, tier 2"), "0.01", "1")

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import FieldList, Form, FormField, HiddenField, SelectField, SubmitField
+from wtforms import FieldList, FormField, HiddenField, SelectField, SubmitField
 from wtforms.fields import TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from grants.forms import LocaleDecimalField, choices
+from grants.forms import FlaskForm, Form, LocaleDecimalField, choices
 from grants.labels import APPEAL_OUTCOME_LABELS, OUTCOME_LABELS, RANKING_METHOD_LABELS
 
 MAX_AMOUNT = 10**11

@@ -55,6 +55,19 @@ def _short(text: str, limit: int = REASON_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# Line breaks would start a new header; other control characters cannot be sent. Forms
+# refuse them in titles and names, but a value stored before that check may hold them.
+_SUBJECT_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def one_line_subject(text: str) -> str:
+    """``text`` as a one-line subject that fits its column (cut with an ellipsis)."""
+    line = " ".join(_SUBJECT_BREAKS.sub(" ", text).split())
+    if len(line) > SUBJECT_MAX:
+        line = line[: SUBJECT_MAX - 1].rstrip() + "\u2026"
+    return line
+
+
 def queue_mail(
     recipient: str, template: str, locale: str, subject: Any, **context: Any
 ) -> OutboxMessage:
@@ -68,13 +81,13 @@ def queue_mail(
     """
     try:
         with force_locale(locale):
-            rendered_subject = _short(str(subject), SUBJECT_MAX)
+            rendered_subject = one_line_subject(str(subject))
             body = render_template(f"mail/{template}.txt", **context)
     except Exception as exc:
         log.exception("E-mail %r to %s could not be written", template, recipient)
         message = OutboxMessage(
             recipient=recipient,
-            subject=_short(_safe_str(subject) or template, SUBJECT_MAX),
+            subject=one_line_subject(_safe_str(subject) or template),
             body="",
             locale=locale[:16],
             kind=template[:64],

@@ -6,12 +6,11 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, StringField, SubmitField, URLField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp
 
 from grants import i18n
-from grants.forms import choices
+from grants.forms import FlaskForm, choices
 
 KINDS: dict[str, Any] = {
     "nonprofit": _l("Non-profit organisation or association"),

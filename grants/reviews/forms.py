@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -22,7 +21,7 @@ from grants import i18n
 from grants.calls.forms import MultiCheckboxField
 from grants.calls.models import Call
 from grants.domain.vocabulary import CONTENT_LANGUAGES
-from grants.forms import choices
+from grants.forms import FlaskForm, choices
 from grants.labels import ARTFORM_LABELS
 
 LEVELS: dict[str, Any] = {
