@@ -112,6 +112,8 @@ def test_a_conflicted_chair_sees_no_assessment_and_changes_none(client, decided)
     panel = client.get(f"{base(s)}/panel").get_data(as_text=True)
     for user, _assignment in s["reviewers"]:  # who reviews it stays hidden
         assert f"<tr><td>{app.reference}</td><td>{user.name}" not in panel
+    preview = client.get(f"{base(s)}/panel?preview=1").get_data(as_text=True)
+    assert "Hidden: you have a conflict of interest with this application." in preview
     _user, assignment = s["reviewers"][1]
     release = f"{base(s)}/panel/consensus/{app.id}/comments/{assignment.id}"
     assert post(client, release, {"release": "1"}).status_code == 403

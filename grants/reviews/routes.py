@@ -202,6 +202,7 @@ def panel(call_id: int) -> str:
         conflicts=conflicts,
         set_aside={(c.application_id, c.reviewer_id) for c in conflicts},
         assignments=[a for a in assignments if a.application_id not in hidden],
+        hidden=hidden,
         current_unmet=current_unmet,
         preview=preview,
         seed=seed,
