@@ -4,7 +4,7 @@ second call taken through review, ranking and decisions to its published results
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from grants.applications import operations as app_ops
 from grants.applications.models import Application, Partner
+from grants.audit.operations import record
 from grants.auth.models import User
 from grants.auth.operations import register_user
 from grants.calls import operations as call_ops
@@ -1130,9 +1131,18 @@ def _touring_call(
 
     # The demo compresses months into one command: the call closes now, after every
     # submission above, so the reviews and decisions below come after its deadline. This is
-    # the demo's only direct write to the call: no operation moves a published call's
-    # closing time into the past.
-    call.closes_at = utcnow()
+    # the demo's only direct write to the call (no operation moves a published call's
+    # closing time into the past), audited and logged as ``call.updated`` exactly as a
+    # settings change is, so the public log shows the closing time its "closed" head follows.
+    old, new = call.closes_at, utcnow()
+    call.closes_at = call.updated_at = new
+    record(
+        officer,
+        "call.updated",
+        call,
+        {"closes_at": {"old": old.astimezone(UTC).isoformat(), "new": new.isoformat()}},
+        call_id=call.id,
+    )
     db.session.flush()
 
     chair = _touring_panel(officer, call, applications)

@@ -69,6 +69,33 @@ def _apply(obj: Any, fields: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
+def equity_policy_data(call: Call, overrides: dict[str, int] | None = None) -> dict[str, Any]:
+    """The call's equity policy as the logs carry it (docs/audit.md, "The equity policy"):
+    the weight, the capacity weights and funding-rate limits by tier, the default tier of
+    every classified country and the officers' overrides (``overrides`` replaces the call's
+    own, for an entry written before the change reaches the rows)."""
+    if overrides is None:
+        overrides = {o.country: o.tier for o in call.tier_overrides}
+    return {
+        "equity_weight": _plain(Decimal(call.equity_weight)),
+        "capacity_weights": [_plain(Decimal(c)) for c in call.capacity_weights],
+        "max_funding_rates": [_plain(Decimal(r)) for r in call.max_funding_rates],
+        "default_tiers": dict(sorted(EquityPolicy.default().tiers.items())),
+        "overrides": dict(sorted(overrides.items())),
+    }
+
+
+def criterion_data(criterion: Criterion) -> dict[str, Any]:
+    """A criterion as the logs carry it: the id its scores are keyed by, place, weight and
+    threshold."""
+    return {
+        "criterion": str(criterion.id),
+        "position": criterion.position,
+        "weight": _plain(criterion.weight),
+        "threshold": _plain(criterion.threshold),
+    }
+
+
 def create_funder(actor: User, *, name: str, country: str, website: str | None) -> Funder:
     """A new funder organisation (administrators)."""
     name = name.strip()
@@ -583,6 +610,11 @@ def publish_call(actor: User, call: Call) -> None:
         {
             "title": pick_text(call.title, [call.default_language], call.default_language).text,
             "closes_at": call.closes_at.isoformat(),
+            # What the published call promises, so its log alone tells every number later
+            # entries depend on (docs/audit.md, "The call at publication").
+            "settings": {name: _plain(getattr(call, name)) for name in CALL_SETTINGS},
+            "criteria": [criterion_data(c) for c in call.criteria],
+            "equity_policy": equity_policy_data(call),
         },
         call_id=call.id,
     )

@@ -453,17 +453,21 @@ def confirm_assignment(actor: User | str, call: Call, seed: int = 0) -> solver.A
     if call.phase() == "closed":
         seal_once(call, "closed")
     keep = set()
+    dropped = set()
     for assignment in db.session.scalars(select(Assignment).where(Assignment.call_id == call.id)):
         if assignment.source == "solver" and not assignment.reviews:
+            dropped.add((assignment.application_id, assignment.reviewer_id))
             db.session.delete(assignment)
         else:
             keep.add((assignment.application_id, assignment.reviewer_id))
     db.session.flush()
     created = 0
+    written = set()
     for app_key, reviewer_key in result.pairs:
         pair = (int(app_key), int(reviewer_key))
         if pair in keep:
             continue
+        written.add(pair)
         db.session.add(
             Assignment(
                 call_id=call.id,
@@ -485,6 +489,10 @@ def confirm_assignment(actor: User | str, call: Call, seed: int = 0) -> solver.A
             "created": created,
             "unmet": sum(len(v) for v in result.unmet.values()),
             "solver": result.solver,
+            # The pairs that exist now and did not before, and the reverse: the public log
+            # follows every assignment pair from these (docs/audit.md).
+            "added_pairs": sorted(written - dropped),
+            "removed_pairs": sorted(dropped - written),
         },
         call_id=call.id,
     )

@@ -4,6 +4,7 @@ per-call pseudonyms, applications by reference (docs/audit.md lists every action
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -43,14 +44,37 @@ def _application_only(entry: AuditEntry) -> dict[str, Any]:
     return {"application": application_key(int(entry.subject_id))}
 
 
+def _money(value: Decimal) -> str:
+    """A decimal string, exact and normalised (docs/audit.md): no exponent, no trailing zero."""
+    return format(value.normalize(), "f")
+
+
 def _submitted(entry: AuditEntry) -> dict[str, Any]:
     application = db.session.get(Application, int(entry.subject_id))
     assert application is not None
+    policy = application.call.equity_policy()
     return {
         "application": application_key(application.id),
         "partners": len(application.partners),
         "countries": sorted({p.organisation.country for p in application.partners}),
         "artforms": sorted(application.artforms or []),
+        # The equity inputs, so anyone can recompute the equity index (docs/equity.md):
+        # each partner's money converted at its fixed rate, exactly, in the call's currency.
+        "partner_budgets": [
+            {
+                "number": number,
+                "country": p.organisation.country,
+                "tier": policy.tier_of(p.organisation.country),
+                "grant": _money(p.grant_requested * p.rate),
+                "cash": _money(p.contribution_cash * p.rate),
+                "in_kind": _money(p.contribution_in_kind * p.rate),
+            }
+            for number, p in enumerate(application.partners, start=1)
+        ],
+        "flows": [
+            {"from": f.from_country, "to": f.to_country, "people": f.people, "days": f.days}
+            for f in application.flows
+        ],
     }
 
 
@@ -67,6 +91,68 @@ def _pair(entry: AuditEntry) -> dict[str, Any]:
         "application": application_key(entry.data["application_id"]),
         "reviewer": pseudonym(_call_id(entry), entry.data["reviewer_id"]),
     }
+
+
+def _pairs(entry: AuditEntry, key: str) -> list[dict[str, str]]:
+    pairs = [
+        {"application": application_key(a), "reviewer": pseudonym(_call_id(entry), r)}
+        for a, r in entry.data.get(key) or []
+    ]
+    return sorted(pairs, key=lambda p: (p["application"], p["reviewer"]))
+
+
+def _confirmed(entry: AuditEntry) -> dict[str, Any]:
+    keys = ("pairs", "created", "unmet", "solver", "seed")
+    return {
+        **{k: entry.data[k] for k in keys if k in entry.data},
+        "added": _pairs(entry, "added_pairs"),
+        "removed": _pairs(entry, "removed_pairs"),
+    }
+
+
+def _set_aside(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        **_pair(entry),
+        "reason": entry.data["reason"],
+        "versions": list(entry.data["versions"]),
+        "submitted": list(entry.data["submitted"]),
+    }
+
+
+def _criterion(entry: AuditEntry) -> dict[str, Any]:
+    """A criterion entry with the criterion's id (the key its scores are logged under) and
+    its place; an added or removed criterion with its weight and threshold."""
+    from grants.calls.models import Criterion
+    from grants.calls.operations import criterion_data
+
+    data = dict(entry.data)
+    criterion = db.session.get(Criterion, int(entry.subject_id))
+    if criterion is None:
+        return {**data, "criterion": str(entry.subject_id)}
+    current = criterion_data(criterion)
+    if entry.action == "call.criterion_updated":
+        # weight and threshold stay {"old", "new"} here, present when they changed.
+        return {**data, "criterion": current["criterion"], "position": current["position"]}
+    return {**data, **current}
+
+
+def _policy_change(*keys: str) -> Projection:
+    """An equity-policy entry with the whole policy in force after it (``policy``)."""
+
+    def project(entry: AuditEntry) -> dict[str, Any]:
+        from grants.calls.models import Call
+        from grants.calls.operations import equity_policy_data
+
+        call = db.session.get(Call, _call_id(entry))
+        assert call is not None
+        overrides = {o.country: o.tier for o in call.tier_overrides}
+        if entry.action == "call.tier_override_removed":
+            # Logged just before the row goes.
+            overrides.pop(entry.data["country"], None)
+        picked = {k: entry.data[k] for k in keys if k in entry.data} if keys else dict(entry.data)
+        return {**picked, "policy": equity_policy_data(call, overrides)}
+
+    return project
 
 
 def _conflict(entry: AuditEntry) -> dict[str, Any]:
@@ -163,27 +249,28 @@ PROJECTIONS: dict[str, Projection] = {
     "call.published": _as_is(),
     "call.updated": _as_is(),
     "call.texts_updated": _as_is(),
-    "call.criterion_added": _as_is(),
-    "call.criterion_updated": _as_is(),
-    "call.criterion_removed": _as_is(),
+    "call.criterion_added": _criterion,
+    "call.criterion_updated": _criterion,
+    "call.criterion_removed": _criterion,
     "call.question_added": _as_is(),
     "call.question_updated": _as_is(),
     "call.question_removed": _as_is(),
     "call.rate_set": _as_is("currency", "old", "new"),
     "call.rate_removed": _as_is(),
-    "call.equity_policy_changed": _as_is(),
-    "call.tier_override_set": _as_is("country", "old", "new", "default"),
-    "call.tier_override_removed": _as_is(),
+    "call.equity_policy_changed": _policy_change(),
+    "call.tier_override_set": _policy_change("country", "old", "new", "default"),
+    "call.tier_override_removed": _policy_change(),
     "application.submitted": _submitted,
     "application.withdrawn": _application_only,
     "application.amount_reduced": _amount,
     "application.amount_restored": _amount,
     "panel.reviewer_joined": _joined,
     "panel.conflict_recorded": _conflict,
-    "panel.assignments_confirmed": _as_is("pairs", "created", "unmet", "solver", "seed"),
+    "panel.assignments_confirmed": _confirmed,
     "panel.assignment_added": _pair,
     "panel.assignment_removed": _pair,
     "review.submitted": _review,
+    "review.set_aside": _set_aside,
     "panel.consensus_recorded": _consensus,
     "ranking.seed_committed": _as_is("method", "commitment"),
     "ranking.run": _run,

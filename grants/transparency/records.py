@@ -101,6 +101,8 @@ def api_results(results: Results) -> dict[str, Any]:
                 "score": _money(r.score),
                 "outcome": r.outcome,
                 "criteria": {k: _money(v) for k, v in r.criteria.items()},
+                "expected_rank": None if r.expected_rank is None else _money(r.expected_rank),
+                "interval": None if r.interval is None else list(r.interval),
             }
             for r in results.ranked
         ],

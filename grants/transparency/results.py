@@ -103,10 +103,13 @@ class RankedApplication:
     name: str | None  # the title, or None when the call publishes unfunded ones by reference
     rank: int
     passes: bool
-    quality: Decimal
-    score: Decimal
+    quality: Decimal  # Q (Q_adj under the reviewer-adjusted method), docs/scoring.md
+    score: Decimal  # R = quality x equity multiplier
     outcome: str | None
     criteria: dict[str, Decimal]
+    # Under the expected-rank method: the mean rank over the samples and its 50% interval.
+    expected_rank: Decimal | None = None
+    interval: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,9 @@ class Results:
     panel_regions: list[tuple[str, int]]
     named_reviewers: list[str]
     conflicts: dict[str, int] = field(default_factory=dict)
+    # False only in records stored before the expected-rank method showed the documented Q:
+    # their "quality" is the model's posterior mean, and the page says so.
+    quality_is_q: bool = True
 
 
 def _share(partner: Partner) -> Decimal:
@@ -196,6 +202,18 @@ def results_for(call: Call) -> Results | None:
     ranked = []
     for row in run.result["applications"]:
         key = row["key"]
+        quality, score = row["quality"], row["score"]
+        expected_rank, interval = None, None
+        methods = row.get("methods") or {}
+        if run.method == rk.EXPECTED_RANK and rk.RAW in methods:
+            # The documented Q and R (the model's posterior means are not Q), beside the
+            # expected rank and its 50% interval that ordered the applications.
+            quality, score = methods[rk.RAW]["quality"], methods[rk.RAW]["score"]
+            chosen = methods.get(rk.EXPECTED_RANK) or {}
+            if chosen.get("expected_rank") is not None:
+                expected_rank = Decimal(chosen["expected_rank"])
+            if chosen.get("interval"):
+                interval = (int(chosen["interval"][0]), int(chosen["interval"][1]))
         application = by_reference.get(key)
         shown = application is not None and (
             not call.results_pseudonymous or outcome.get(key) == "funded"
@@ -206,13 +224,15 @@ def results_for(call: Call) -> Results | None:
                 name=application.title if shown and application else None,
                 rank=row["rank"],
                 passes=row["passes"],
-                quality=Decimal(row["quality"]).quantize(Decimal("0.001")),
-                score=Decimal(row["score"]).quantize(Decimal("0.001")),
+                quality=Decimal(quality).quantize(Decimal("0.001")),
+                score=Decimal(score).quantize(Decimal("0.001")),
                 outcome=outcome.get(key),
                 criteria={
                     c: (Decimal(v.numerator) / Decimal(v.denominator)).quantize(CENT)
                     for c, v in scores.get(key, {}).items()
                 },
+                expected_rank=expected_rank,
+                interval=interval,
             )
         )
 
@@ -382,9 +402,12 @@ def to_data(results: Results) -> dict[str, Any]:
                 "score": _dec(r.score),
                 "outcome": r.outcome,
                 "criteria": {k: _dec(v) for k, v in r.criteria.items()},
+                "expected_rank": _dec(r.expected_rank),
+                "interval": None if r.interval is None else list(r.interval),
             }
             for r in results.ranked
         ],
+        "quality_is_q": results.quality_is_q,
         "total_awarded": _dec(results.total_awarded),
         "by_tier": [_figures_data(f) for f in results.by_tier],
         "by_region": [_figures_data(f) for f in results.by_region],
@@ -452,9 +475,12 @@ def from_data(data: dict[str, Any]) -> Results:
                 score=Decimal(r["score"]),
                 outcome=r["outcome"],
                 criteria={k: Decimal(v) for k, v in r["criteria"].items()},
+                expected_rank=_undec(r.get("expected_rank")),
+                interval=None if not r.get("interval") else (r["interval"][0], r["interval"][1]),
             )
             for r in data["ranked"]
         ],
+        quality_is_q=data.get("quality_is_q", data["run"]["method"] != rk.EXPECTED_RANK),
         total_awarded=Decimal(data["total_awarded"]),
         by_tier=[_figures(f) for f in data["by_tier"]],
         by_region=[_figures(f) for f in data["by_region"]],
