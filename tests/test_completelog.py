@@ -343,3 +343,57 @@ def test_the_demo_logs_the_closing_time_its_closed_head_depends_on(app, client):
         publiclog.loads(log.get_data(as_text=True)), trusted_key=keys.public_key()
     )
     assert report.ok, report.summary()
+
+
+# --- what the numbers on the results page are -----------------------------------------------
+
+
+def test_expected_rank_results_show_q_r_and_the_expected_rank_with_what_each_is(app, client):
+    from grants.decisions.models import RankingRun
+    from grants.domain import ranking as rk
+    from grants.transparency import results as results_mod
+
+    assert demo.load_demo() is True
+    call = demo.demo_results_call()
+    results = results_mod.results_for(call)
+    run = db.session.get(RankingRun, results.run.id)
+    assert run.method == rk.EXPECTED_RANK
+    rows = {row["key"]: row for row in run.result["applications"]}
+    page = client.get(f"/calls/{call.id}/results").get_data(as_text=True)
+    for label in ("Quality Q", "Ranking score R", "Expected rank", "50% interval of the rank"):
+        assert label in page
+    assert "What the numbers are" in page and "docs/scoring.md" in page
+    assert "Posterior mean" not in page
+    api = client.get(f"/api/calls/{call.id}/results").get_json()
+    assert api["method"] == rk.EXPECTED_RANK
+    for item in api["ranking"]:
+        raw = rows[item["key"]]["methods"][rk.RAW]
+        chosen = rows[item["key"]]["methods"][rk.EXPECTED_RANK]
+        # "quality" is the documented Q (raw), never the model's posterior mean.
+        assert Decimal(item["quality"]) == Decimal(raw["quality"]).quantize(Decimal("0.001"))
+        assert Decimal(item["score"]) == Decimal(raw["score"]).quantize(Decimal("0.001"))
+        assert Decimal(item["expected_rank"]) == Decimal(chosen["expected_rank"])
+        assert item["interval"] == chosen["interval"]
+
+
+def test_an_old_expected_rank_record_says_its_quality_is_not_q(app):
+    from grants.transparency import results as results_mod
+
+    assert demo.load_demo() is True
+    data = results_mod.to_data(results_mod.results_for(demo.demo_results_call()))
+    assert data["quality_is_q"] is True
+    del data["quality_is_q"]  # a record stored before this change
+    for row in data["ranked"]:
+        del row["expected_rank"], row["interval"]
+    old = results_mod.from_data(data)
+    assert old.quality_is_q is False and old.ranked[0].expected_rank is None
+
+
+def test_raw_results_say_what_q_and_r_are(client, decided):  # noqa: F811
+    s = decided
+    publish(s)
+    page = client.get(f"/calls/{s['call'].id}/results").get_data(as_text=True)
+    assert "Quality Q" in page and "Ranking score R" in page and "docs/scoring.md" in page
+    assert "Expected rank" not in page
+    api = client.get(f"/api/calls/{s['call'].id}/results").get_json()
+    assert api["ranking"][0]["expected_rank"] is None and api["ranking"][0]["interval"] is None
