@@ -143,6 +143,7 @@ AUDIT_ACTION_LABELS: dict[str, Any] = {
     "decisions.released": _l("Decisions sent to the applicants"),
     "review.comments_released": _l("Review comments released to the applicants"),
     "review.comments_withheld": _l("Review comments withheld again"),
+    "review.set_aside": _l("Review set aside after a conflict of interest"),
     "appeal.lodged": _l("Appeal lodged"),
     "appeal.decided": _l("Appeal decided"),
     "call.results_published": _l("Results published"),
