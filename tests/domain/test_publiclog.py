@@ -1149,10 +1149,13 @@ def test_the_run_parameters_are_logged_and_passed_on():
         "draws": 400,
         "burn_in": 100,
         "min_reviews": 3,
+        "sampler": "grants-shake256-gibbs/1",
     }
+    # Run 1 is raw, but computed the expected-rank method side by side: its sampler too.
     assert built().bodies[built().at["run 1"]]["data"]["parameters"] == {
         "budget": "100000",
         "compare": list(rk.METHODS),
+        "sampler": "grants-shake256-gibbs/1",
     }
 
     def drop_draws(bodies):  # the run is then recomputed with 2000 draws: another hash
