@@ -79,7 +79,18 @@ def test_demo_publishes_the_results_of_a_second_call(app: Flask, client: FlaskCl
     )
     assert report.ok, report.summary()
     codes = {f.code for f in report.findings}
-    assert {"run.ranking", "results"} <= codes
+    assert {"run.ranking", "run.expected_rank", "results"} <= codes
+    # The expected-rank run carries its sampler and, per application, the numbers from which
+    # a verifier without a sampler checks the order, the line and the lottery group.
+    parsed = publiclog.loads(log.get_data(as_text=True))
+    (run_entry,) = [e for e in parsed.entries if e["action"] == "ranking.run"]
+    assert run_entry["data"]["method"] == "expected_rank"
+    assert run_entry["data"]["parameters"]["sampler"] == "grants-shake256-gibbs/1"
+    rows = run_entry["data"]["ranking"]
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+    for row in rows:
+        assert Decimal(row["expected_rank"]) >= 1
+        assert 1 <= row["interval"][0] <= row["interval"][1] <= len(rows)
 
     # An applicant whose comments were released sees the decision and the feedback.
     contested = {t.title for t in demo.TOURS if t.contested}

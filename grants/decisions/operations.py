@@ -194,7 +194,12 @@ def run_ranking(actor: User, call: Call, method: str) -> RankingRun:
         seed=str(seed),
         seed_commitment=commitment,
         inputs_hash=result.inputs_hash,
-        parameters={"budget": str(call.budget_envelope), "compare": list(rk.METHODS)},
+        parameters={
+            "budget": str(call.budget_envelope),
+            "compare": list(rk.METHODS),
+            # The version of the expected-rank sampler (docs/scoring.md §4a) that computed it.
+            **({"sampler": result.sampler} if result.sampler else {}),
+        },
         inputs={
             "applications": [_plain(vars(i)) for i in items],
             "criteria": [_plain(vars(c)) for c in criteria],

@@ -31,11 +31,14 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
+from fractions import Fraction
+from itertools import pairwise
 from typing import Any
 
 from grants.domain import merkle
 from grants.domain import ranking as rk
+from grants.domain import sampler as sp
 from grants.domain.audit_chain import GENESIS_HASH, canonical_json
 
 FORMAT = "grants-public-log/1"
@@ -155,6 +158,8 @@ def ranking_run_data(
     for name, value in (("draws", draws), ("burn_in", burn_in), ("min_reviews", min_reviews)):
         if value is not None:
             parameters[name] = value
+    if result.sampler is not None:
+        parameters["sampler"] = result.sampler
     return {
         "run": run,
         "method": result.method,
@@ -193,15 +198,27 @@ def ranking_run_data(
                 "step": str(scale.step),
             },
         },
-        "ranking": [
-            {"key": a.key, "rank": a.rank, "passes": a.passes_thresholds, "funded": a.funded}
-            for a in result.applications
-        ],
+        "ranking": [_ranking_row(result.method, a) for a in result.applications],
         "funded": list(result.funded),
         "line": result.line,
         "lottery_group": list(result.lottery_group),
         "lottery_places": result.lottery_places,
     }
+
+
+def _ranking_row(method: str, a: rk.RankedApplication) -> dict[str, Any]:
+    """A ranking row; an expected-rank run adds the expected rank and the 50% interval."""
+    row: dict[str, Any] = {
+        "key": a.key,
+        "rank": a.rank,
+        "passes": a.passes_thresholds,
+        "funded": a.funded,
+    }
+    numbers = a.methods[method]
+    if method == rk.EXPECTED_RANK and numbers.rank_interval is not None:
+        row["expected_rank"] = str(numbers.expected_rank)
+        row["interval"] = list(numbers.rank_interval)
+    return row
 
 
 # --- the file ------------------------------------------------------------------------------
@@ -447,6 +464,9 @@ class _RankRow:
     rank: int
     passes: bool
     funded: bool
+    # Logged for expected-rank runs only.
+    expected_rank: Decimal | None = None
+    interval: tuple[int, int] | None = None
 
 
 @dataclass
@@ -459,6 +479,7 @@ class _Run:
     seed: int
     inputs_hash: str
     budget: Decimal
+    sampler: str | None
     compare: list[str]
     options: dict[str, int]
     items: list[rk.ApplicationScores]
@@ -541,7 +562,20 @@ def _parse_run(index: int, data: Mapping[str, Any]) -> _Run:
         passes, funded = _field(row, "passes"), _field(row, "funded")
         if not isinstance(passes, bool) or not isinstance(funded, bool):
             raise _Unreadable(f"the ranking row of {key} needs true/false for passes and funded")
-        ranking[key] = _RankRow(_int(_field(row, "rank"), f"the rank of {key}"), passes, funded)
+        expected: Decimal | None = None
+        interval: tuple[int, int] | None = None
+        if "expected_rank" in row or "interval" in row:
+            expected = _dec(_field(row, "expected_rank"), f"the expected rank of {key}")
+            bounds = _list(_field(row, "interval"), f"the interval of {key}")
+            if len(bounds) != 2:
+                raise _Unreadable(f"the interval of {key} needs two ranks")
+            interval = (
+                _int(bounds[0], f"the interval of {key}"),
+                _int(bounds[1], f"the interval of {key}"),
+            )
+        ranking[key] = _RankRow(
+            _int(_field(row, "rank"), f"the rank of {key}"), passes, funded, expected, interval
+        )
     options = {
         name: _int(parameters[name], f"parameters.{name}")
         for name in RUN_OPTIONS
@@ -557,6 +591,9 @@ def _parse_run(index: int, data: Mapping[str, Any]) -> _Run:
         seed=_seed(_field(data, "seed"), "seed"),
         inputs_hash=inputs_hash,
         budget=_dec(_field(parameters, "budget"), "the budget"),
+        sampler=None
+        if parameters.get("sampler") is None
+        else _str(parameters["sampler"], "parameters.sampler"),
         compare=_keys(parameters.get("compare", list(rk.METHODS)), "parameters.compare"),
         options=options,
         items=items,
@@ -946,11 +983,96 @@ def _check_run(index: int, data: Mapping[str, Any], state: _State) -> list[Findi
             )
         ]
     state.runs[run.number] = run
-    return [
-        _check_run_seed(name, run, state),
-        _check_run_inputs(name, run, state),
-        *_check_run_result(name, run),
-    ]
+    findings = [_check_run_seed(name, run, state), _check_run_inputs(name, run, state)]
+    if run.method == rk.EXPECTED_RANK:
+        findings.append(_check_expected_numbers(name, run))
+    return [*findings, *_check_run_result(name, run)]
+
+
+def _check_expected_numbers(name: str, run: _Run) -> Finding:
+    """From the logged expected ranks and intervals alone (no sampler): the order, the
+    funding line and the lottery group follow from them as docs/scoring.md §4a says."""
+
+    def fail(message: str) -> Finding:
+        return Finding(False, "run.expected_rank", f"{name}: {message}")
+
+    amounts = run.amounts
+    inputs = {a.key: a for a in run.items}
+    if set(run.ranking) != set(inputs):
+        return fail("the logged ranking does not list exactly the run's input applications.")
+    rows = sorted(run.ranking.items(), key=lambda item: item[1].rank)
+    n = len(rows)
+    if [row.rank for _, row in rows] != list(range(1, n + 1)):
+        return fail(f"the logged ranks are not 1 to {n}, each once.")
+    numbers: list[tuple[str, _RankRow, Decimal, tuple[int, int]]] = []
+    for key, row in rows:
+        if row.expected_rank is None or row.interval is None:
+            return fail(f"the log does not give the expected rank and interval of {key}.")
+        passes = rk.passes_thresholds(rk.criterion_scores(inputs[key], run.criteria), run.criteria)
+        if row.passes != passes:
+            said = "passes" if row.passes else "fails"
+            return fail(f"the log says {key} {said} the thresholds, but its scores say otherwise.")
+        numbers.append((key, row, row.expected_rank, row.interval))
+    passing = sum(row.passes for _, row, _, _ in numbers)
+    if any(row.passes != (row.rank <= passing) for _, row, _, _ in numbers):
+        return fail("an application that fails a threshold is ranked above one that passes.")
+    places_in_part = {True: (1, passing), False: (passing + 1, n)}
+    for passes in (True, False):
+        first, last = places_in_part[passes]
+        part = [item for item in numbers if item[1].passes == passes]
+        for key, _, expected, (low, high) in part:
+            if not (first <= low <= high <= last and first <= expected <= last):
+                return fail(
+                    f"the expected rank {expected} or the interval {low} to {high} of {key} "
+                    f"lies outside ranks {first} to {last}, where every draw ranks it."
+                )
+        # Every draw ranks the part first..last once each: the means add up to their sum.
+        total = sum((Fraction(item[2]) for item in part), Fraction(0))
+        exact = Fraction((first + last) * len(part), 2)
+        tolerance = Fraction(len(part) + 1, 10 ** (27 - len(str(n))))
+        if abs(total - exact) > tolerance:
+            return fail(
+                f"the expected ranks of ranks {first} to {last} add up to {float(total)}, "
+                f"not to {exact}, as ranks drawn {first} to {last} must."
+            )
+        for (key, _, expected, _), (after, _, later, _) in pairwise(part):
+            if later < expected:
+                return fail(
+                    f"{key} (expected rank {expected}) is ranked above {after} (expected "
+                    f"rank {later}): the order does not follow the expected ranks."
+                )
+    context = Context(prec=28)
+    remaining = run.budget
+    funded: list[str] = []
+    line = 0
+    for key, row, _, _ in numbers:
+        if not row.passes or amounts[key] > remaining:
+            break
+        remaining = context.subtract(remaining, amounts[key])
+        funded.append(key)
+        line = row.rank
+    flags = sorted(key for key, row, _, _ in numbers if row.funded)
+    if sorted(run.funded) != sorted(funded) or flags != sorted(funded) or run.line != line:
+        return fail(
+            f"walking the logged order with the budget funds {_names(funded)} (line after rank "
+            f"{line}), but the log says {_names(run.funded)} (line after rank {run.line})."
+        )
+    group = [key for key, row, _, (low, high) in numbers if row.passes and low <= line < high]
+    places = sum(key in funded for key in group)
+    if places in (0, len(group)):
+        group, places = [], 0
+    if sorted(run.group) != sorted(group) or run.places != places:
+        return fail(
+            f"the logged intervals put {_names(group)} in the lottery group for "
+            f"{_count(places, 'place')}, but the log says {_names(run.group)} for "
+            f"{_count(run.places, 'place')}."
+        )
+    return Finding(
+        True,
+        "run.expected_rank",
+        f"{name}: from the logged expected ranks and 50% intervals alone, the order, the "
+        f"funding line after rank {line} and the lottery group ({_names(group)}) follow.",
+    )
 
 
 def _check_run_seed(name: str, run: _Run, state: _State) -> Finding:
@@ -1079,6 +1201,7 @@ def _check_run_inputs(name: str, run: _Run, state: _State) -> Finding:
 
 def _check_run_result(name: str, run: _Run) -> list[Finding]:
     """Recompute the run from its inputs: the hash, then the ranking and the funding line."""
+    replayable = run.method != rk.EXPECTED_RANK or run.sampler == sp.SAMPLER
     try:
         result = rk.rank(
             run.items,
@@ -1103,6 +1226,17 @@ def _check_run_result(name: str, run: _Run) -> list[Finding]:
         hash_finding = Finding(
             True, "run.inputs_hash", f"{name}: its inputs hash to the logged inputs hash."
         )
+    if not replayable:
+        return [
+            hash_finding,
+            Finding(
+                False,
+                "run.sampler",
+                f"{name}: it names the sampler {run.sampler or '(none)'}, not "
+                f"{sp.SAMPLER}, which this verifier implements: its expected ranks cannot be "
+                "replayed, only checked against each other.",
+            ),
+        ]
     return [hash_finding, _compare_ranking(name, run, result)]
 
 
@@ -1133,6 +1267,20 @@ def _compare_ranking(name: str, run: _Run, result: rk.RankingResult) -> Finding:
             return fail(
                 f"the log marks {a.key} as {said}, but recomputing the funding line says otherwise."
             )
+        if run.method == rk.EXPECTED_RANK:
+            numbers = a.methods[rk.EXPECTED_RANK]
+            if row.expected_rank != numbers.expected_rank or row.interval != numbers.rank_interval:
+                logged = (
+                    "none"
+                    if row.interval is None
+                    else f"{row.expected_rank}, {row.interval[0]} to {row.interval[1]}"
+                )
+                assert numbers.rank_interval is not None
+                return fail(
+                    f"replaying the sampler gives {a.key} the expected rank "
+                    f"{numbers.expected_rank} and the interval {numbers.rank_interval[0]} to "
+                    f"{numbers.rank_interval[1]}, but the log says {logged}."
+                )
     if sorted(run.funded) != sorted(result.funded):
         return fail(
             f"the logged funded applications ({_names(sorted(run.funded))}) differ from the "
@@ -1159,8 +1307,13 @@ def _compare_ranking(name: str, run: _Run, result: rk.RankingResult) -> Finding:
         True,
         "run.ranking",
         f"{name}: recomputing it (method {run.method}) from its inputs gives exactly the "
-        f"logged ranking of {_count(len(result.applications), 'application')}, funding line "
-        "after rank "
+        f"logged ranking of {_count(len(result.applications), 'application')}"
+        + (
+            f" (its expected ranks and 50% intervals replayed with the sampler {sp.SAMPLER})"
+            if run.method == rk.EXPECTED_RANK
+            else ""
+        )
+        + ", funding line after rank "
         f"{result.line}, funded {_names(list(result.funded))}{lottery}.",
     )
 

@@ -37,12 +37,14 @@ Methods (all three are computed side by side; one is chosen for the ranking):
     e`` with ``theta ~ N(mu, tau^2)``, ``b ~ N(0, sigma_b^2)``, ``e ~ N(0, sigma^2)``, a flat
     prior on ``mu`` and inverse-gamma(1, 0.01) priors on the three variances (on the [0, 1]
     quality scale: weakly informative, prior median standard deviation about 0.12). It is
-    sampled by a Gibbs sampler (all full conditionals are conjugate) with a seeded
-    ``numpy.random.Generator`` (PCG64): ``burn_in`` discarded sweeps, then ``draws`` kept
-    sweeps. In every kept sweep the proposals are ranked by ``theta x multiplier`` (those
-    failing a threshold after those passing); the expected rank is the mean of these ranks and
-    the 50% credible interval is from the 25th (rounded down) to the 75th (rounded up)
-    percentile of the rank draws.
+    sampled by a Gibbs sampler (all full conditionals are conjugate) whose random numbers come
+    from SHAKE256 streams keyed by the seed (:mod:`grants.domain.sampler`, version
+    ``grants-shake256-gibbs/1``; every operation is specified in ``docs/scoring.md`` §4a):
+    ``burn_in`` discarded sweeps, then ``draws`` kept sweeps. In every kept sweep the
+    proposals are ranked by ``theta x multiplier`` (those failing a threshold after those
+    passing; exact ties by key); the expected rank is the mean of these ranks and the 50%
+    credible interval runs from the draw at 0-based position ``floor((D - 1) / 4)`` to the one
+    at ``ceil(3 (D - 1) / 4)`` of the ``D`` rank draws sorted ascending.
 
     Differences from the SNSF: the SNSF models each reviewer's overall grade on an ordinal
     scale with JAGS (MCMC, several chains, convergence checked) and ranks proposals by their
@@ -50,7 +52,7 @@ Methods (all three are computed side by side; one is chosen for the ranking):
     treated as continuous and normal, every reviewer gets a bias (shrunk towards 0 by the
     hierarchy, so reviewers with few reviews move little), one chain is run, no convergence
     diagnostic is reported, and the equity multiplier is applied inside every draw. Results are
-    identical for the same inputs, seed and numpy version.
+    identical for the same inputs and seed, whatever the platform or numpy version.
 
 Ties and the lottery
     Ranks break exact ties in the method's score by higher ``Q``, then higher equity index, then
@@ -73,6 +75,7 @@ Rank bands
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -84,6 +87,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from grants.domain import sampler
 from grants.domain.audit_chain import canonical_json
 
 RAW = "raw"
@@ -255,6 +259,8 @@ class RankingResult:
     lottery_places: int
     reviewer_bias: Mapping[str, Decimal]
     inputs_hash: str
+    # The version of the expected-rank sampler, when that method was computed.
+    sampler: str | None = None
 
     def get(self, key: str) -> RankedApplication:
         """The ranked application with this key."""
@@ -515,6 +521,11 @@ def fit_reviewer_adjusted(
     return quality, bias
 
 
+def _sum(values: FloatArray) -> float:
+    """The sum from left to right (``bincount`` adds in input order), as documented."""
+    return float(np.bincount(np.zeros(len(values), dtype=np.int64), weights=values)[0])
+
+
 def sample_expected_rank(
     data: _Reviews,
     proposals: int,
@@ -525,16 +536,27 @@ def sample_expected_rank(
     draws: int = DEFAULT_DRAWS,
     burn_in: int = DEFAULT_BURN_IN,
 ) -> tuple[FloatArray, FloatArray, IntArray]:
-    """Gibbs sampler of the hierarchical model; returns mean theta, mean R, rank draws."""
-    rng = np.random.Generator(np.random.PCG64(seed))
+    """Gibbs sampler of the hierarchical model; returns mean theta, mean R, rank draws.
+
+    Every step is specified in ``docs/scoring.md`` §4a, so that an implementation written from
+    the documentation alone gets the same bits; the random numbers come from
+    :mod:`grants.domain.sampler`.
+    """
+    key = sampler.stream_key(seed)
     y, p, r = data.y, data.proposal, data.reviewer
     reviewers = len(data.reviewers)
+    count = len(y)
     n_p = np.bincount(p, minlength=proposals).astype(np.float64)
     n_r = np.bincount(r, minlength=reviewers).astype(np.float64)
     theta = np.bincount(p, weights=y, minlength=proposals) / n_p
     bias = np.zeros(reviewers, dtype=np.float64)
-    mu = float(theta.mean())
-    tau2 = sigma_b2 = sigma2 = max(float(y.var()), PRIOR_SCALE)
+    mu = _sum(theta) / proposals
+    y_mean = _sum(y) / count
+    deviation = y - y_mean
+    tau2 = sigma_b2 = sigma2 = max(_sum(deviation * deviation) / count, PRIOR_SCALE)
+    shape_tau = PRIOR_SHAPE + proposals / 2.0
+    shape_b = PRIOR_SHAPE + reviewers / 2.0
+    shape_e = PRIOR_SHAPE + count / 2.0
     pass_idx = np.flatnonzero(passing)
     fail_idx = np.flatnonzero(~passing)
     theta_sum = np.zeros(proposals, dtype=np.float64)
@@ -543,15 +565,25 @@ def sample_expected_rank(
     for sweep in range(burn_in + draws):
         precision = 1.0 / tau2 + n_p / sigma2
         mean = mu / tau2 + np.bincount(p, weights=y - bias[r], minlength=proposals) / sigma2
-        theta = mean / precision + rng.standard_normal(proposals) / np.sqrt(precision)
+        z = sampler.normals(key, f"theta/{sweep}", proposals)
+        theta = mean / precision + z / np.sqrt(precision)
         precision_b = 1.0 / sigma_b2 + n_r / sigma2
         mean_b = np.bincount(r, weights=y - theta[p], minlength=reviewers) / sigma2
-        bias = mean_b / precision_b + rng.standard_normal(reviewers) / np.sqrt(precision_b)
-        mu = float(theta.mean() + rng.standard_normal() * np.sqrt(tau2 / proposals))
-        tau2 = _inverse_gamma(rng, proposals, float(((theta - mu) ** 2).sum()))
-        sigma_b2 = _inverse_gamma(rng, reviewers, float((bias**2).sum()))
+        z = sampler.normals(key, f"bias/{sweep}", reviewers)
+        bias = mean_b / precision_b + z / np.sqrt(precision_b)
+        z_mu = sampler.normal_scalar(key, f"mu/{sweep}")
+        mu = _sum(theta) / proposals + z_mu * math.sqrt(tau2 / proposals)
+        spread = theta - mu
+        tau2 = (PRIOR_SCALE + _sum(spread * spread) / 2.0) / sampler.gamma(
+            key, f"tau2/{sweep}", shape_tau
+        )
+        sigma_b2 = (PRIOR_SCALE + _sum(bias * bias) / 2.0) / sampler.gamma(
+            key, f"sigma_b2/{sweep}", shape_b
+        )
         residual = y - theta[p] - bias[r]
-        sigma2 = _inverse_gamma(rng, len(y), float((residual**2).sum()))
+        sigma2 = (PRIOR_SCALE + _sum(residual * residual) / 2.0) / sampler.gamma(
+            key, f"sigma2/{sweep}", shape_e
+        )
         if sweep >= burn_in:
             score = theta * multipliers
             row = ranks[sweep - burn_in]
@@ -562,11 +594,21 @@ def sample_expected_rank(
     return theta_sum / draws, score_sum / draws, ranks
 
 
-def _inverse_gamma(rng: np.random.Generator, count: int, squares: float) -> float:
-    """A draw from the inverse-gamma full conditional of a variance."""
-    shape = PRIOR_SHAPE + count / 2.0
-    scale = PRIOR_SCALE + squares / 2.0
-    return float(scale / rng.gamma(shape))
+def rank_summary(ranks: IntArray) -> tuple[list[Fraction], list[tuple[int, int]]]:
+    """Each column's mean rank (exact) and 50% interval.
+
+    With the ``D`` draws of a column sorted ascending (0-based), the interval runs from the
+    element at ``floor((D - 1) / 4)`` to the element at ``ceil(3 (D - 1) / 4)``.
+    """
+    draws = ranks.shape[0]
+    ordered = np.sort(ranks, axis=0)
+    low = ordered[(draws - 1) // 4]
+    high = ordered[-(-3 * (draws - 1) // 4)]
+    sums = ranks.sum(axis=0)
+    return (
+        [Fraction(int(s), draws) for s in sums],
+        [(int(a), int(b)) for a, b in zip(low, high, strict=True)],
+    )
 
 
 def _ranks(score: FloatArray) -> IntArray:
@@ -651,12 +693,9 @@ def rank(
             (_from_float(float(t)), _from_float(float(s)))
             for t, s in zip(theta, score, strict=True)
         ]
-        low = np.quantile(ranks, 0.25, axis=0, method="lower")
-        high = np.quantile(ranks, 0.75, axis=0, method="higher")
-        sums = ranks.sum(axis=0)
+        means, intervals = rank_summary(ranks)
         extra[EXPECTED_RANK] = [
-            (_decimal(Fraction(int(sums[i]), draws)), (int(low[i]), int(high[i])))
-            for i in range(len(apps))
+            (_decimal(mean), interval) for mean, interval in zip(means, intervals, strict=True)
         ]
 
     ranks_by_method: dict[str, list[int]] = {}
@@ -748,6 +787,7 @@ def rank(
         lottery_places=places,
         reviewer_bias=MappingProxyType(bias),
         inputs_hash=digest,
+        sampler=sampler.SAMPLER if EXPECTED_RANK in methods else None,
     )
 
 

@@ -196,23 +196,39 @@ def _run(entry: AuditEntry) -> dict[str, Any] | None:
     if run is None:
         return None
     inputs = {k: v for k, v in run.inputs.items() if k != "labels"}
+    parameters = {"budget": run.parameters["budget"]}
+    if "sampler" in run.parameters:
+        parameters["sampler"] = run.parameters["sampler"]
     return {
         "run": run.id,
         "method": run.method,
         "seed": run.seed,
         "commitment": run.seed_commitment,
         "inputs_hash": run.inputs_hash,
-        "parameters": {"budget": run.parameters["budget"]},
+        "parameters": parameters,
         "inputs": inputs,
-        "ranking": [
-            {"key": a["key"], "rank": a["rank"], "passes": a["passes"], "funded": a["funded"]}
-            for a in run.result["applications"]
-        ],
+        "ranking": [_ranking_item(run.method, a) for a in run.result["applications"]],
         "funded": list(run.result["funded"]),
         "line": run.result["line"],
         "lottery_group": list(run.result["lottery_group"]),
         "lottery_places": run.result["lottery_places"],
     }
+
+
+def _ranking_item(method: str, application: dict[str, Any]) -> dict[str, Any]:
+    """One row of a run's ranking; an expected-rank run adds the expected rank and the 50%
+    interval, from which anyone can check the order, the line and the lottery group."""
+    item = {
+        "key": application["key"],
+        "rank": application["rank"],
+        "passes": application["passes"],
+        "funded": application["funded"],
+    }
+    if method == "expected_rank":
+        numbers = application["methods"]["expected_rank"]
+        item["expected_rank"] = numbers["expected_rank"]
+        item["interval"] = list(numbers["interval"])
+    return item
 
 
 def _lottery_committed(entry: AuditEntry) -> dict[str, Any]:

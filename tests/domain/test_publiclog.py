@@ -819,9 +819,136 @@ def test_insider_changing_the_logged_ranking_is_caught():
         rows = bodies[built().at["run 2"]]["data"]["ranking"]
         rows[0]["rank"], rows[1]["rank"] = rows[1]["rank"], rows[0]["rank"]
 
-    failure = first_failure(insider(edit), trusted_key=PUBLIC)
-    assert failure.code == "run.ranking" and failure.message.startswith("Ranking run 2 (")
-    assert "at rank 1, but the log says rank 2" in failure.message
+    failed = failures(insider(edit))
+    # Caught from the logged expected ranks alone, and by replaying the sampler.
+    assert failed["run.expected_rank"].startswith("Ranking run 2 (")
+    assert "the order does not follow the expected ranks" in failed["run.expected_rank"]
+    assert failed["run.ranking"].startswith("Ranking run 2 (")
+    assert "at rank 1, but the log says rank 2" in failed["run.ranking"]
+
+
+def failures(log: pl.PublicLog, **kwargs: Any) -> dict[str, str]:
+    """The message of each failed check, by code (the first of each code)."""
+    report = pl.verify(log, trusted_key=PUBLIC, **kwargs)
+    failed: dict[str, str] = {}
+    for finding in report.findings:
+        if not finding.ok:
+            failed.setdefault(finding.code, finding.message)
+    return failed
+
+
+def run2_rows(bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return bodies[built().at["run 2"]]["data"]["ranking"]
+
+
+def test_expected_rank_run_logs_its_sampler_expected_ranks_and_intervals():
+    """The honest log's expected-rank run carries the sampler version and, per application,
+    the expected rank and interval; both checks pass and say what they checked."""
+    data = built().bodies[built().at["run 2"]]["data"]
+    assert data["parameters"]["sampler"] == "grants-shake256-gibbs/1"
+    for row in data["ranking"]:
+        assert D(row["expected_rank"]) >= 1
+        assert 1 <= row["interval"][0] <= row["interval"][1] <= len(data["ranking"])
+    raw_rows = built().bodies[built().at["run 1"]]["data"]["ranking"]
+    assert all("expected_rank" not in row for row in raw_rows)
+    report = pl.verify(honest(), trusted_key=PUBLIC)
+    passed = {f.code: f.message for f in report.findings if f.ok and "run 2" in f.message}
+    assert "from the logged expected ranks and 50% intervals alone" in passed["run.expected_rank"]
+    assert "replayed with the sampler grants-shake256-gibbs/1" in passed["run.ranking"]
+
+
+def test_insider_altering_an_expected_rank_is_caught():
+    """Any change to an expected rank breaks the replay; this one (+0.5) also breaks the sum
+    that the ranks of every draw fix, so a verifier without a sampler sees it too."""
+
+    def edit(bodies):
+        row = run2_rows(bodies)[2]
+        row["expected_rank"] = str(D(row["expected_rank"]) + D("0.5"))
+
+    failed = failures(insider(edit))
+    assert "add up to" in failed["run.expected_rank"]
+    assert "replaying the sampler gives" in failed["run.ranking"]
+
+
+def test_insider_altering_an_interval_is_caught():
+    """Widening an interval over the line changes the lottery group: caught from the logged
+    numbers; any change (even one that leaves the group alone) is caught by the replay."""
+    rows = run2_rows(built().bodies)
+    line = built().bodies[built().at["run 2"]]["data"]["line"]
+    group = built().bodies[built().at["run 2"]]["data"]["lottery_group"]
+    target = next(r for r in rows if r["passes"] and r["key"] not in group and r["funded"])
+    position = rows.index(target)
+
+    def widen(bodies):
+        run2_rows(bodies)[position]["interval"] = [1, line + 1]
+
+    failed = failures(insider(widen))
+    assert "the logged intervals put" in failed["run.expected_rank"]
+    assert "replaying the sampler gives" in failed["run.ranking"]
+
+    low, high = target["interval"]
+    assert high <= line  # above the line: a change that keeps it there leaves the group alone
+    changed = [low - 1, high] if low > 1 else [low, high + 1]
+    assert changed[1] <= line
+
+    def nudge(bodies):
+        run2_rows(bodies)[position]["interval"] = changed
+
+    failed = failures(insider(nudge))
+    assert "run.expected_rank" not in failed
+    assert "replaying the sampler gives" in failed["run.ranking"]
+
+
+def test_insider_reordering_the_ranking_with_its_numbers_is_caught_by_the_replay():
+    """Swapping two applications together with their expected ranks and intervals keeps the
+    logged numbers consistent, but replaying the sampler shows it."""
+
+    def edit(bodies):
+        rows = run2_rows(bodies)
+        group = bodies[built().at["run 2"]]["data"]["lottery_group"]
+        # Ranks 2 and 3: both funded, both in the lottery group, so nothing else changes.
+        assert rows[1]["funded"] and rows[2]["funded"]
+        assert rows[1]["key"] in group and rows[2]["key"] in group
+        rows[1]["key"], rows[2]["key"] = rows[2]["key"], rows[1]["key"]
+
+    failed = failures(insider(edit))
+    assert "run.expected_rank" not in failed
+    assert failed["run.ranking"].startswith("Ranking run 2 (")
+
+
+def test_a_verifier_without_the_sampler_still_checks_the_logged_numbers():
+    """A run naming another sampler cannot be replayed: said plainly, and the order, line and
+    lottery group are still checked from the logged expected ranks and intervals."""
+
+    def other_sampler(bodies):
+        bodies[built().at["run 2"]]["data"]["parameters"]["sampler"] = "someone-else/9"
+
+    report = pl.verify(insider(other_sampler), trusted_key=PUBLIC)
+    failed = {f.code: f.message for f in report.findings if not f.ok}
+    assert set(failed) == {"run.sampler"}
+    assert "someone-else/9" in failed["run.sampler"]
+    assert any(f.ok and f.code == "run.expected_rank" for f in report.findings)
+
+    def other_sampler_and_reordered(bodies):
+        other_sampler(bodies)
+        rows = run2_rows(bodies)
+        rows[0]["rank"], rows[1]["rank"] = rows[1]["rank"], rows[0]["rank"]
+
+    failed = failures(insider(other_sampler_and_reordered))
+    assert "the order does not follow the expected ranks" in failed["run.expected_rank"]
+
+
+def test_expected_rank_run_without_its_numbers_is_not_verified():
+    """An expected-rank run whose ranking lacks the expected ranks (the old format) fails
+    both checks: nothing in the log shows where its order comes from."""
+
+    def strip(bodies):
+        for row in run2_rows(bodies):
+            del row["expected_rank"], row["interval"]
+
+    failed = failures(insider(strip))
+    assert "does not give the expected rank and interval" in failed["run.expected_rank"]
+    assert "but the log says none" in failed["run.ranking"]
 
 
 def test_insider_changing_the_runs_funded_list_is_caught():
@@ -1022,10 +1149,13 @@ def test_the_run_parameters_are_logged_and_passed_on():
         "draws": 400,
         "burn_in": 100,
         "min_reviews": 3,
+        "sampler": "grants-shake256-gibbs/1",
     }
+    # Run 1 is raw, but computed the expected-rank method side by side: its sampler too.
     assert built().bodies[built().at["run 1"]]["data"]["parameters"] == {
         "budget": "100000",
         "compare": list(rk.METHODS),
+        "sampler": "grants-shake256-gibbs/1",
     }
 
     def drop_draws(bodies):  # the run is then recomputed with 2000 draws: another hash

@@ -247,10 +247,20 @@ def test_rank_expected_rank_lottery_group_straddles_the_line():
 
 
 def test_rank_expected_rank_worked_example_has_no_lottery():
-    """In the worked example only P1 (below the line) straddles it: nothing to draw."""
+    """docs/scoring.md §9: with seed 20260101 the intervals are 1-2, 1-2, 2-3 (and 4-4 for P3,
+    which fails a threshold): only P1's, below the line, contains it, so nothing to draw."""
     result = run(method=EXPECTED_RANK, compare=())
     assert result.funded == ("P2", "P4")
-    assert result.get("P1").methods[EXPECTED_RANK].rank_interval[0] <= 2
+    assert [
+        (a.key, a.methods[EXPECTED_RANK].expected_rank, a.methods[EXPECTED_RANK].rank_interval)
+        for a in result.applications
+    ] == [
+        ("P2", D("1.478"), (1, 2)),
+        ("P4", D("1.875"), (1, 2)),
+        ("P1", D("2.647"), (2, 3)),
+        ("P3", D(4), (4, 4)),
+    ]
+    assert result.sampler == "grants-shake256-gibbs/1"
     assert result.lottery_group == ()
     assert result.lottery_places == 0
 
