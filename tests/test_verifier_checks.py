@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from grants.decisions import operations as decision_ops
+from grants.decisions.models import Decision
 from grants.domain import publiclog as pl
 from grants.domain import ranking as rk
+from grants.errors import OperationError
 from grants.extensions import db
 from grants.reviews import operations as review_ops
 from grants.transparency import keys
@@ -381,3 +385,25 @@ def test_the_checks_count_items_per_kind():
         "a: 2 checked, 1 passed, 1 failed, 0 not checkable",
         "b: 1 checked, 0 passed, 0 failed, 1 not checkable",
     ]
+
+
+def test_the_app_funds_no_application_that_fails_a_threshold(decided):  # noqa: F811
+    """What the verifier refuses, the app refuses first: proposing to fund an application that
+    fails a threshold in the run, and approving it when the latest run says it fails."""
+    s = decided
+    first_run = s["run"]
+    criterion = s["call"].criteria[0]
+    criterion.threshold = Decimal("4.5")  # the mean of 3, 4 and 4.5 is below it
+    db.session.commit()
+    failing = decision_ops.run_ranking(s["officer"], s["call"], rk.RAW)
+    db.session.commit()
+    proposal = decision_ops.Proposal(s["app"], "funded", Decimal(8500), "")
+    with pytest.raises(OperationError, match="fails a threshold in this ranking run"):
+        decision_ops.propose_decisions(s["officer"], s["call"], failing, [proposal])
+    db.session.rollback()
+    # Proposed from the earlier run, where it passed, it is refused at approval.
+    decision_ops.propose_decisions(s["officer"], s["call"], first_run, [proposal])
+    db.session.commit()
+    decision = db.session.scalars(select(Decision)).one()
+    with pytest.raises(OperationError, match="fails a threshold in the latest ranking run"):
+        decision_ops.approve_decision(s["second"], decision)

@@ -548,6 +548,14 @@ def propose_decisions(actor: User, call: Call, run: RankingRun, proposals: list[
         if current is not None and current.status == APPROVED:
             continue  # final: not proposed again
         amount = _check_proposal(proposal)
+        if proposal.outcome == "funded" and not _passes_in(run, application):
+            raise OperationError(
+                _l(
+                    "%(reference)s fails a threshold in this ranking run (or is not ranked in "
+                    "it): it cannot be funded.",
+                    reference=application.reference or "",
+                )
+            )
         amounts[application.id] = amount
         if (
             current is not None
@@ -596,6 +604,13 @@ def propose_decisions(actor: User, call: Call, run: RankingRun, proposals: list[
     return len(changes)
 
 
+def _passes_in(run: RankingRun, application: Application) -> bool:
+    """Whether the run ranks the application and it passes every threshold there: an
+    application that fails a threshold is never funded (docs/scoring.md §2)."""
+    key = application.reference or str(application.id)
+    return any(a["key"] == key and a["passes"] for a in run.result.get("applications", []))
+
+
 def approve_decision(actor: User, decision: Decision) -> None:
     """The second officer approves: the decision is final."""
     lock_id(Call, decision.call_id)  # the call's row first, as proposing takes it
@@ -606,6 +621,16 @@ def approve_decision(actor: User, decision: Decision) -> None:
     if not can_decide_on(actor, decision.application):
         raise OperationError(_l("You may not decide on this application."))
     _check_budget(decision.call_id)
+    latest = runs_of(decision.application.call)
+    if decision.outcome == "funded" and latest and not _passes_in(latest[0], decision.application):
+        # The public log's verifier checks a funded decision against the last run before it.
+        raise OperationError(
+            _l(
+                "%(reference)s fails a threshold in the latest ranking run (or is not ranked "
+                "in it): propose again from that run.",
+                reference=decision.application.reference or "",
+            )
+        )
     decision.status = APPROVED
     decision.reviewed_by_id = actor.id
     decision.reviewed_at = utcnow()
