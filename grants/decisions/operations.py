@@ -604,6 +604,11 @@ def propose_decisions(actor: User, call: Call, run: RankingRun, proposals: list[
     return len(changes)
 
 
+def _ranks(run: RankingRun, application: Application) -> bool:
+    key = application.reference or str(application.id)
+    return any(a["key"] == key for a in run.result.get("applications", []))
+
+
 def _passes_in(run: RankingRun, application: Application) -> bool:
     """Whether the run ranks the application and it passes every threshold there: an
     application that fails a threshold is never funded (docs/scoring.md §2)."""
@@ -621,9 +626,12 @@ def approve_decision(actor: User, decision: Decision) -> None:
     if not can_decide_on(actor, decision.application):
         raise OperationError(_l("You may not decide on this application."))
     _check_budget(decision.call_id)
-    latest = runs_of(decision.application.call)
-    if decision.outcome == "funded" and latest and not _passes_in(latest[0], decision.application):
-        # The public log's verifier checks a funded decision against the last run before it.
+    # The public log's verifier checks a funded decision against the last run that ranks it.
+    ranked = (r for r in runs_of(decision.application.call) if _ranks(r, decision.application))
+    latest = next(ranked, None)
+    if decision.outcome == "funded" and (
+        latest is None or not _passes_in(latest, decision.application)
+    ):
         raise OperationError(
             _l(
                 "%(reference)s fails a threshold in the latest ranking run (or is not ranked "

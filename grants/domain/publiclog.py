@@ -1660,7 +1660,9 @@ def _check_decision(index: int, data: Mapping[str, Any], facts: _Facts) -> list[
     amount = _dec(_field(data, "amount"), "amount")
     facts.decisions[app] = (outcome, amount, index)
     name = f"The decision on {app} approved in entry {index}"
-    run = facts.last_run
+    # The run the decision follows: the last before it that ranks the application.
+    ranking = (r for r in reversed(facts.runs.values()) if app in r.ranking)
+    run = next(ranking, facts.last_run)
     if outcome != FUNDED:
         if amount != 0:
             return [
@@ -1723,8 +1725,7 @@ def _check_decision(index: int, data: Mapping[str, Any], facts: _Facts) -> list[
             Finding(
                 False,
                 "decision.threshold",
-                f"{name} funds it, but ranking run {run.number}, the last before it, does not "
-                "rank it.",
+                f"{name} funds it, but no ranking run before it ranks it.",
             )
         )
     elif not run.ranking[app].passes:
@@ -1733,7 +1734,8 @@ def _check_decision(index: int, data: Mapping[str, Any], facts: _Facts) -> list[
                 False,
                 "decision.threshold",
                 f"{name} funds it, but it fails a threshold in ranking run {run.number}, the "
-                "last before it: an application that fails a threshold is never funded.",
+                "last before it that ranks it: an application that fails a threshold is never "
+                "funded.",
             )
         )
     else:
