@@ -7,6 +7,7 @@ own key (what an insider holding the key can do), and the verifier still finds i
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -150,7 +151,7 @@ def test_an_exported_log_passes_every_documented_check_and_lists_them(published,
     assert "run.criteria: 1 checked, 0 passed, 0 failed, 1 not checkable" in out
     assert "decision.amount: 1 checked, 1 passed, 0 failed, 0 not checkable" in out
     assert "are covered by no signature: they are labels, not evidence" in out
-    assert "? Ranking run 1" in out  # a check the file lacks the fields for
+    assert "\n? Ranking run " in out  # a check the file lacks the fields for
 
 
 def test_the_checks_read_criterion_ids_and_the_envelope_when_the_log_carries_them(published):
@@ -171,7 +172,9 @@ def test_an_award_above_the_request_is_found(published):
 
     found = failures(resign(published, edit))
     assert set(found) == {"decision.amount"}
-    assert "more than the request in ranking run 1 (8500.00)" in found["decision.amount"]
+    assert re.search(
+        r"more than the request in ranking run \d+ \(8500\.00\)", found["decision.amount"]
+    )
 
 
 def test_an_award_of_nothing_and_an_amount_on_a_reserve_are_found(published):
@@ -202,7 +205,9 @@ def test_a_total_above_the_budget_is_found(published):
     found = failures(resign(published, edit))
     assert set(found) == {"decision.budget"}
     messages = [f.message for f in findings(resign(published, edit), "decision.budget")]
-    assert any("more than the budget of 8000.00 of ranking run 1" in m for m in messages)
+    assert any(
+        re.search(r"more than the budget of 8000\.00 of ranking run \d+,", m) for m in messages
+    )
     assert any("more than the budget envelope of 8000.00" in m for m in messages)
 
 
@@ -238,7 +243,7 @@ def test_a_funded_application_that_fails_a_threshold_is_found(published):
 
     found = failures(resign(published, edit))
     assert set(found) == {"decision.threshold"}
-    assert "fails a threshold in ranking run 1" in found["decision.threshold"]
+    assert re.search(r"fails a threshold in ranking run \d+", found["decision.threshold"])
 
 
 def test_criterion_weights_that_differ_from_the_logged_ones_are_found(published):
