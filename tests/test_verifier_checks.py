@@ -412,3 +412,19 @@ def test_the_app_funds_no_application_that_fails_a_threshold(decided):  # noqa: 
     decision = db.session.scalars(select(Decision)).one()
     with pytest.raises(OperationError, match="fails a threshold in the latest ranking run"):
         decision_ops.approve_decision(s["second"], decision)
+
+
+def test_the_app_keeps_the_decisions_within_the_budget_of_their_run(decided):  # noqa: F811
+    """A budget raised after the run does not let the decisions fund more than the run's
+    budget: the verifier holds them to it, so the app does first."""
+    s = decided
+    s["call"].budget_envelope = Decimal(8000)
+    db.session.commit()
+    small = decision_ops.run_ranking(s["officer"], s["call"], rk.RAW)
+    s["call"].budget_envelope = Decimal(100000)
+    db.session.commit()
+    proposal = decision_ops.Proposal(s["app"], "funded", Decimal(8500), "")
+    with pytest.raises(OperationError, match="this ranking run was made with"):
+        decision_ops.propose_decisions(s["officer"], s["call"], small, [proposal])
+    db.session.rollback()
+    assert decision_ops.propose_decisions(s["officer"], s["call"], s["run"], [proposal]) == 1

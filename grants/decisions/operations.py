@@ -574,6 +574,17 @@ def propose_decisions(actor: User, call: Call, run: RankingRun, proposals: list[
                 budget=call.budget_envelope,
             )
         )
+    run_budget = Decimal(run.parameters["budget"])
+    if total > run_budget:
+        # The public log's verifier holds the decisions to the budget of the run they follow.
+        raise OperationError(
+            _l(
+                "The funded amounts add up to %(total)s, more than the budget of %(budget)s "
+                "this ranking run was made with: run the ranking again with the new budget.",
+                total=total,
+                budget=run_budget,
+            )
+        )
     now = utcnow()
     for application, proposal, amount, current in changes:
         decision = current or Decision(call_id=call.id, application_id=application.id)
