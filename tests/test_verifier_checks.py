@@ -152,6 +152,7 @@ def test_an_exported_log_passes_every_documented_check_and_lists_them(published,
     assert "decision.amount: 1 checked, 1 passed, 0 failed, 0 not checkable" in out
     assert "are covered by no signature: they are labels, not evidence" in out
     assert "\n? Ranking run " in out  # a check the file lacks the fields for
+    assert "marked ? because the file lacks what they need" in out
 
 
 def test_the_checks_read_criterion_ids_and_the_envelope_when_the_log_carries_them(published):

@@ -386,6 +386,13 @@ class Report:
         total = len(self.findings)
         first = self.first_failure
         if first is None:
+            unknown = sum(not f.checkable for f in self.findings)
+            if unknown:
+                return (
+                    f"The public log holds: all {total} checks passed, {unknown} of them "
+                    "marked ? because the file lacks what they need (they found nothing "
+                    "wrong and prove nothing)."
+                )
             return f"The public log holds: all {total} checks passed."
         failed = sum(not f.ok for f in self.findings)
         return (
@@ -1756,7 +1763,8 @@ def _check_budget_total(facts: _Facts) -> list[Finding]:
     if not funded:
         return []
     total = sum((amount for _o, amount, _at in funded.values()), Decimal(0))
-    what = f"The {_count(len(funded), 'funded decision')} grant {total} in all"
+    verb = "grants" if len(funded) == 1 else "grant"
+    what = f"The {_count(len(funded), 'funded decision')} {verb} {total} in all"
     run = facts.runs.get(facts.published_run) if facts.published_run is not None else None
     run = run or facts.decided_after
     findings = []
