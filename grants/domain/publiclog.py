@@ -1483,17 +1483,17 @@ def _documented_step(
             if "threshold" in data:
                 threshold = _new_value(data["threshold"], "threshold")
             facts.criteria[key] = (weight, threshold)
-    elif action.startswith("call.") and "budget_envelope" in data:
-        envelope = _new_value(data["budget_envelope"], "budget_envelope")
-        if envelope is not None:
-            facts.envelope = (envelope, index)
+    elif action.startswith("call.") and action != PUBLISHED_ACTION:
+        _call_facts(index, data, facts)
     elif action == "panel.assignments_confirmed":
-        if "pairs_created" not in data:
+        if "added" not in data:
             if facts.confirmation_without_pairs is None:
                 facts.confirmation_without_pairs = index
             return []
-        for raw in _list(data["pairs_created"], "pairs_created"):
+        for raw in _list(data["added"], "added"):
             facts.assigned[_pair_of(_obj(raw, "a pair"), "a pair")] = index
+        for raw in _list(data.get("removed", []), "removed"):
+            facts.assigned.pop(_pair_of(_obj(raw, "a pair"), "a pair"), None)
     elif action == "panel.assignment_added":
         facts.assigned[_pair_of(data, "the pair")] = index
     elif action == "panel.assignment_removed":
@@ -1522,6 +1522,35 @@ def _documented_step(
     elif action == "call.results_published":
         facts.published_run = _int(_field(data, "run"), "run")
     return []
+
+
+def _call_facts(index: int, data: Mapping[str, Any], facts: _Facts) -> None:
+    """The budget envelope and the criteria a ``call.*`` entry states: ``budget_envelope``
+    (a value, or ``{"old", "new"}``) at the top or in ``settings``, and ``criteria`` (the
+    whole list, as ``call.published`` gives it)."""
+    settings = data.get("settings")
+    for source in (data, settings if isinstance(settings, dict) else {}):
+        if "budget_envelope" in source:
+            envelope = _new_value(source["budget_envelope"], "budget_envelope")
+            if envelope is not None:
+                facts.envelope = (envelope, index)
+    if "criteria" in data:
+        criteria: dict[str, tuple[Decimal, Decimal | None]] = {}
+        for raw in _list(data["criteria"], "criteria"):
+            c = _obj(raw, "a criterion")
+            facts.criterion_entries += 1
+            if "criterion" not in c:
+                if facts.criterion_without_id is None:
+                    facts.criterion_without_id = index
+                return
+            weight = _new_value(_field(c, "weight"), "weight")
+            if weight is None:
+                raise _Unreadable("a criterion's weight must not be null")
+            criteria[_str(c["criterion"], "criterion")] = (
+                weight,
+                _new_value(_field(c, "threshold"), "threshold"),
+            )
+        facts.criteria = criteria
 
 
 def _check_version(index: int, data: Mapping[str, Any], facts: _Facts) -> Finding:
@@ -1650,7 +1679,7 @@ def _check_run_pairs(name: str, run: _Run, facts: _Facts) -> Finding:
             f"{name}: {_count(len(unknown), 'reviewer pair')} it used "
             f"({unknown[0][1]} for {unknown[0][0]} first) not checkable: field absent: the "
             f"confirmation of assignments in entry {facts.confirmation_without_pairs} does not "
-            "list its pairs ('pairs_created').",
+            "list the pairs it assigned ('added').",
             checkable=False,
         )
     return Finding(
