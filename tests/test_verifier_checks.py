@@ -292,6 +292,8 @@ def test_criterion_weights_that_differ_from_the_logged_ones_are_found(published)
     def other_id(bodies: Bodies) -> None:
         with_ids(bodies)
         find(bodies, "call.criterion_added")["data"]["criterion"] = "999"
+        for criterion in find(bodies, "call.published")["data"].get("criteria", []):
+            criterion["criterion"] = "999"
 
     assert "no logged criterion defines" in failures(resign(published, other_id))["run.criteria"]
 
@@ -306,7 +308,7 @@ def test_a_criterion_update_is_followed(published):
             "criterion": added["data"]["criterion"],
             "weight": {"old": "1", "new": "3"},
         }
-        bodies.insert(bodies.index(added) + 1, update)
+        bodies.insert(bodies.index(find(bodies, "ranking.seed_committed")), update)
 
     found = failures(resign(published, edit))
     assert set(found) == {"run.criteria"}
