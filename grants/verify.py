@@ -3,8 +3,10 @@
 Needs neither a database nor Flask: it reads the JSON Lines file, checks the hash chain, the
 signed tree heads (once the results are published, the last must cover every entry: entries
 after it could have been added by anyone), recomputes every ranking run from the logged
-review scores, replays the lotteries and checks the published results. Prints one line per
-check and a closing summary; the exit code is 0 when everything holds and 1 otherwise.
+review scores, replays the lotteries, checks the published results and the invariants the
+docs promise (decisions, criteria, budget, review versions, assigned pairs). Prints one line
+per check ("?" marks one the file lacks the fields for), a line per kind of check with its
+counts, and a closing summary; the exit code is 0 when everything holds and 1 otherwise.
 """
 
 from __future__ import annotations
@@ -63,7 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     report = publiclog.verify(log, trusted_key=args.public_key)
     for finding in report.findings:
-        print(f"{'✓' if finding.ok else '✗'} {finding.message}")
+        mark = "✗" if not finding.ok else "✓" if finding.checkable else "?"
+        print(f"{mark} {finding.message}")
+    print()
+    print("Checks made (each kind: items checked, passed, failed, not checkable):")
+    for line in report.checks():
+        print(f"  {line}")
     print()
     print(report.summary())
     return 0 if report.ok else 1

@@ -553,6 +553,14 @@ def propose_decisions(actor: User, call: Call, run: RankingRun, proposals: list[
         if current is not None and current.status == APPROVED:
             continue  # final: not proposed again
         amount = _check_proposal(proposal)
+        if proposal.outcome == "funded" and not _passes_in(run, application):
+            raise OperationError(
+                _l(
+                    "%(reference)s fails a threshold in this ranking run (or is not ranked in "
+                    "it): it cannot be funded.",
+                    reference=application.reference or "",
+                )
+            )
         amounts[application.id] = amount
         if (
             current is not None
@@ -569,6 +577,17 @@ def propose_decisions(actor: User, call: Call, run: RankingRun, proposals: list[
                 "The funded amounts add up to %(total)s, more than the budget of %(budget)s.",
                 total=total,
                 budget=call.budget_envelope,
+            )
+        )
+    run_budget = Decimal(run.parameters["budget"])
+    if total > run_budget:
+        # The public log's verifier holds the decisions to the budget of the run they follow.
+        raise OperationError(
+            _l(
+                "The funded amounts add up to %(total)s, more than the budget of %(budget)s "
+                "this ranking run was made with: run the ranking again with the new budget.",
+                total=total,
+                budget=run_budget,
             )
         )
     now = utcnow()
@@ -601,6 +620,18 @@ def propose_decisions(actor: User, call: Call, run: RankingRun, proposals: list[
     return len(changes)
 
 
+def _ranks(run: RankingRun, application: Application) -> bool:
+    key = application.reference or str(application.id)
+    return any(a["key"] == key for a in run.result.get("applications", []))
+
+
+def _passes_in(run: RankingRun, application: Application) -> bool:
+    """Whether the run ranks the application and it passes every threshold there: an
+    application that fails a threshold is never funded (docs/scoring.md §2)."""
+    key = application.reference or str(application.id)
+    return any(a["key"] == key and a["passes"] for a in run.result.get("applications", []))
+
+
 def approve_decision(actor: User, decision: Decision) -> None:
     """The second officer approves: the decision is final."""
     lock_id(Call, decision.call_id)  # the call's row first, as proposing takes it
@@ -611,6 +642,19 @@ def approve_decision(actor: User, decision: Decision) -> None:
     if not can_decide_on(actor, decision.application):
         raise OperationError(_l("You may not decide on this application."))
     _check_budget(decision.call_id)
+    # The public log's verifier checks a funded decision against the last run that ranks it.
+    ranked = (r for r in runs_of(decision.application.call) if _ranks(r, decision.application))
+    latest = next(ranked, None)
+    if decision.outcome == "funded" and (
+        latest is None or not _passes_in(latest, decision.application)
+    ):
+        raise OperationError(
+            _l(
+                "%(reference)s fails a threshold in the latest ranking run (or is not ranked "
+                "in it): propose again from that run.",
+                reference=decision.application.reference or "",
+            )
+        )
     decision.status = APPROVED
     decision.reviewed_by_id = actor.id
     decision.reviewed_at = utcnow()

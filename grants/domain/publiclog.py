@@ -359,6 +359,9 @@ class Finding:
     ok: bool
     code: str
     message: str
+    # False when the log lacks what the check needs: it holds (nothing contradicts it) but
+    # proves nothing, and the report says so.
+    checkable: bool = True
 
 
 @dataclass
@@ -377,11 +380,36 @@ class Report:
         """The first check that does not hold, if any."""
         return next((f for f in self.findings if not f.ok), None)
 
+    def checks(self) -> list[str]:
+        """One line per kind of check, in the order first made: how many items were checked,
+        how many passed, failed, and could not be checked from this file."""
+        counts: dict[str, list[int]] = {}
+        for f in self.findings:
+            row = counts.setdefault(f.code, [0, 0, 0, 0])
+            row[0] += 1
+            if not f.ok:
+                row[2] += 1
+            elif not f.checkable:
+                row[3] += 1
+            else:
+                row[1] += 1
+        return [
+            f"{code}: {total} checked, {passed} passed, {failed} failed, {unknown} not checkable"
+            for code, (total, passed, failed, unknown) in counts.items()
+        ]
+
     def summary(self) -> str:
         """One closing sentence."""
         total = len(self.findings)
         first = self.first_failure
         if first is None:
+            unknown = sum(not f.checkable for f in self.findings)
+            if unknown:
+                return (
+                    f"The public log holds: all {total} checks passed, {unknown} of them "
+                    "marked ? because the file lacks what they need (they found nothing "
+                    "wrong and prove nothing)."
+                )
             return f"The public log holds: all {total} checks passed."
         failed = sum(not f.ok for f in self.findings)
         return (
@@ -683,6 +711,7 @@ class _Verifier:
         self.check_heads()
         self.check_key()
         self.check_content()
+        self.report.findings.extend(documented_checks(self.log))
         return self.report
 
     # -- header and format --
@@ -1479,3 +1508,495 @@ def verify(log: PublicLog, *, trusted_key: bytes | None = None) -> Report:
     published results against the runs and the approved decisions.
     """
     return _Verifier(log, trusted_key).run()
+
+
+# --- the documented invariants (docs/audit.md, "What the verifier checks") -----------------
+#
+# These checks walk the log once more, on their own state, so that they stay apart from the
+# recomputation above. Where the log lacks a field a check needs, the check says "not
+# checkable" and names the field, rather than passing in silence.
+
+# The actions whose unreadable data the walk above already reports.
+_READ_ABOVE = frozenset(
+    {
+        "review.submitted",
+        "panel.conflict_recorded",
+        "panel.assignment_removed",
+        "decision.approved",
+        "ranking.run",
+        "call.results_published",
+    }
+)
+FUNDED = "funded"
+
+
+@dataclass
+class _Facts:
+    """What the log has said so far, for the documented invariants."""
+
+    requested: dict[str, Decimal] = field(default_factory=dict)
+    envelope: tuple[Decimal, int] | None = None
+    criteria: dict[str, tuple[Decimal, Decimal | None]] = field(default_factory=dict)
+    criterion_entries: int = 0
+    criterion_without_id: int | None = None
+    assigned: dict[tuple[str, str], int] = field(default_factory=dict)
+    confirmation_without_pairs: int | None = None
+    conflicts: dict[tuple[str, str], int] = field(default_factory=dict)
+    versions: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    runs: dict[int, _Run] = field(default_factory=dict)
+    last_run: _Run | None = None
+    decided_after: _Run | None = None
+    # application -> (outcome, amount, entry index) of its latest approved decision
+    decisions: dict[str, tuple[str, Decimal, int]] = field(default_factory=dict)
+    published_run: int | None = None
+
+
+def header_note(header: Mapping[str, Any]) -> Finding:
+    """What the header's fields are worth: no signature covers the title or the time."""
+    return Finding(
+        True,
+        "header",
+        f"Note: the header's title (“{header.get('title')}”) and generated_at "
+        f"({header.get('generated_at')}) are covered by no signature: they are labels, not "
+        "evidence. The call id is checked against the signed tree heads and the key against "
+        "the key you give with --public-key; everything else this report says rests on the "
+        "entries and the signed heads alone.",
+        checkable=False,
+    )
+
+
+def documented_checks(log: PublicLog) -> list[Finding]:
+    """The invariants docs/audit.md promises beyond the recomputation: decisions within the
+    request, the budget and the thresholds; runs' criteria and budget as logged; review
+    versions that increase; every score from an assigned pair that is not conflicted."""
+    findings = [header_note(log.header)]
+    facts = _Facts()
+    for entry in log.entries:
+        index, action, data = entry["index"], entry["action"], entry["data"]
+        try:
+            findings.extend(_documented_step(index, action, data, facts))
+        except _Unreadable as exc:
+            if action not in _READ_ABOVE:
+                findings.append(
+                    Finding(False, "data", f"Entry {index} ({action}) cannot be read: {exc}.")
+                )
+        except (ValueError, ArithmeticError) as exc:
+            findings.append(
+                Finding(False, "data", f"Entry {index} ({action}) cannot be checked: {exc}.")
+            )
+    findings.extend(_check_budget_total(facts))
+    return findings
+
+
+def _pair_of(data: Mapping[str, Any], what: str) -> tuple[str, str]:
+    return (
+        _str(_field(data, "application"), f"{what}: application"),
+        _str(_field(data, "reviewer"), f"{what}: reviewer"),
+    )
+
+
+def _new_value(value: Any, what: str) -> Decimal | None:
+    """A logged value, or the ``new`` of an ``{"old", "new"}`` change; None stays None."""
+    if isinstance(value, dict):
+        value = _field(value, "new")
+    return None if value is None else _dec(value, what)
+
+
+def _documented_step(
+    index: int, action: str, data: Mapping[str, Any], facts: _Facts
+) -> list[Finding]:
+    """Take in one entry; the findings of the checks it is the occasion for."""
+    if action in (
+        "application.submitted",
+        "application.amount_reduced",
+        "application.amount_restored",
+    ):
+        if data.get("requested") is not None:
+            app = _str(_field(data, "application"), "application")
+            facts.requested[app] = _dec(data["requested"], "requested")
+    elif action.startswith("call.criterion_"):
+        facts.criterion_entries += 1
+        if "criterion" not in data:
+            if facts.criterion_without_id is None:
+                facts.criterion_without_id = index
+            return []
+        key = _str(_field(data, "criterion"), "criterion")
+        if action == "call.criterion_removed":
+            facts.criteria.pop(key, None)
+        elif action == "call.criterion_added":
+            weight = _new_value(_field(data, "weight"), "weight")
+            if weight is None:
+                raise _Unreadable("the weight must not be null")
+            facts.criteria[key] = (weight, _new_value(_field(data, "threshold"), "threshold"))
+        elif key in facts.criteria:
+            weight, threshold = facts.criteria[key]
+            if "weight" in data:
+                changed = _new_value(data["weight"], "weight")
+                weight = weight if changed is None else changed
+            if "threshold" in data:
+                threshold = _new_value(data["threshold"], "threshold")
+            facts.criteria[key] = (weight, threshold)
+    elif action.startswith("call.") and action != PUBLISHED_ACTION:
+        _call_facts(index, data, facts)
+    elif action == "panel.assignments_confirmed":
+        if "added" not in data:
+            if facts.confirmation_without_pairs is None:
+                facts.confirmation_without_pairs = index
+            return []
+        for raw in _list(data["added"], "added"):
+            facts.assigned[_pair_of(_obj(raw, "a pair"), "a pair")] = index
+        for raw in _list(data.get("removed", []), "removed"):
+            facts.assigned.pop(_pair_of(_obj(raw, "a pair"), "a pair"), None)
+    elif action == "panel.assignment_added":
+        facts.assigned[_pair_of(data, "the pair")] = index
+    elif action == "panel.assignment_removed":
+        pair = _pair_of(data, "the pair")
+        facts.assigned.pop(pair, None)
+        # A pair assigned again is a new assignment: its reviews number from 1 again.
+        facts.versions.pop(pair, None)
+    elif action == "panel.conflict_recorded":
+        facts.conflicts.setdefault(_pair_of(data, "the pair"), index)
+    elif action == "review.submitted":
+        return [_check_version(index, data, facts)]
+    elif action == "ranking.run":
+        run = _parse_run(index, data)
+        if run.number in facts.runs:
+            return []  # reported above
+        facts.runs[run.number] = run
+        facts.last_run = run
+        name = f"Ranking run {run.number} (entry {index})"
+        return [
+            _check_run_criteria(name, run, facts),
+            _check_run_budget(name, run, facts),
+            _check_run_pairs(name, run, facts),
+        ]
+    elif action == "decision.approved":
+        return _check_decision(index, data, facts)
+    elif action == "call.results_published":
+        facts.published_run = _int(_field(data, "run"), "run")
+    return []
+
+
+def _call_facts(index: int, data: Mapping[str, Any], facts: _Facts) -> None:
+    """The budget envelope and the criteria a ``call.*`` entry states: ``budget_envelope``
+    (a value, or ``{"old", "new"}``) at the top or in ``settings``, and ``criteria`` (the
+    whole list, as ``call.published`` gives it)."""
+    settings = data.get("settings")
+    for source in (data, settings if isinstance(settings, dict) else {}):
+        if "budget_envelope" in source:
+            envelope = _new_value(source["budget_envelope"], "budget_envelope")
+            if envelope is not None:
+                facts.envelope = (envelope, index)
+    if "criteria" in data:
+        criteria: dict[str, tuple[Decimal, Decimal | None]] = {}
+        for raw in _list(data["criteria"], "criteria"):
+            c = _obj(raw, "a criterion")
+            facts.criterion_entries += 1
+            if "criterion" not in c:
+                if facts.criterion_without_id is None:
+                    facts.criterion_without_id = index
+                return
+            weight = _new_value(_field(c, "weight"), "weight")
+            if weight is None:
+                raise _Unreadable("a criterion's weight must not be null")
+            criteria[_str(c["criterion"], "criterion")] = (
+                weight,
+                _new_value(_field(c, "threshold"), "threshold"),
+            )
+        facts.criteria = criteria
+
+
+def _check_version(index: int, data: Mapping[str, Any], facts: _Facts) -> Finding:
+    pair = _pair_of(data, "the review")
+    version = _int(_field(data, "version"), "version")
+    name = f"The review of {pair[0]} by {pair[1]} in entry {index}"
+    earlier = facts.versions.get(pair)
+    facts.versions[pair] = (version, index)
+    if version < 1:
+        return Finding(
+            False, "review.version", f"{name} has version {version}; versions start at 1."
+        )
+    if earlier is not None and version <= earlier[0]:
+        return Finding(
+            False,
+            "review.version",
+            f"{name} has version {version}, but the pair's review in entry {earlier[1]} already "
+            f"had version {earlier[0]}: versions must increase, so a version was replaced or "
+            "repeated.",
+        )
+    after = "" if earlier is None else f" after version {earlier[0]} (entry {earlier[1]})"
+    return Finding(True, "review.version", f"{name} is version {version}{after}.")
+
+
+def _check_run_criteria(name: str, run: _Run, facts: _Facts) -> Finding:
+    """The run's criteria (ids, weights, thresholds) are those the call.criterion_* entries
+    before it define."""
+    if facts.criterion_without_id is not None:
+        return Finding(
+            True,
+            "run.criteria",
+            f"{name}: its criteria are not checkable against the log: field absent: the "
+            f"criterion entry {facts.criterion_without_id} does not carry the criterion's id "
+            "('criterion').",
+            checkable=False,
+        )
+    if not facts.criterion_entries:
+        return Finding(
+            True,
+            "run.criteria",
+            f"{name}: its criteria are not checkable: the log holds no call.criterion_* entry "
+            "before it.",
+            checkable=False,
+        )
+
+    def fail(message: str) -> Finding:
+        return Finding(False, "run.criteria", f"{name}: {message}")
+
+    used = {c.key: c for c in run.criteria}
+    for key in sorted(set(used) | set(facts.criteria)):
+        if key not in facts.criteria:
+            return fail(f"it uses the criterion {key}, which no logged criterion defines.")
+        if key not in used:
+            return fail(f"it leaves out the logged criterion {key}.")
+        weight, threshold = facts.criteria[key]
+        if used[key].weight != weight:
+            return fail(
+                f"it weights the criterion {key} {used[key].weight}, but the log says {weight}."
+            )
+        if used[key].threshold != threshold:
+            return fail(
+                f"it gives the criterion {key} the threshold {used[key].threshold}, but the log "
+                f"says {threshold}."
+            )
+    return Finding(
+        True,
+        "run.criteria",
+        f"{name}: its {_count(len(used), 'criterion')} (ids, weights, thresholds) are those "
+        "the log defines before it.",
+    )
+
+
+def _check_run_budget(name: str, run: _Run, facts: _Facts) -> Finding:
+    if facts.envelope is None:
+        return Finding(
+            True,
+            "run.budget",
+            f"{name}: its budget ({run.budget}) is not checkable: field absent: no entry "
+            "before it logs the call's budget envelope ('budget_envelope').",
+            checkable=False,
+        )
+    envelope, at = facts.envelope
+    if run.budget != envelope:
+        return Finding(
+            False,
+            "run.budget",
+            f"{name}: it ranked within a budget of {run.budget}, but the budget envelope "
+            f"logged in entry {at} is {envelope}.",
+        )
+    return Finding(
+        True,
+        "run.budget",
+        f"{name}: its budget {run.budget} is the envelope logged in entry {at}.",
+    )
+
+
+def _check_run_pairs(name: str, run: _Run, facts: _Facts) -> Finding:
+    """Every score the run uses comes from a pair assigned before it and not conflicted."""
+    checked = 0
+    unknown: list[tuple[str, str]] = []
+    for a in sorted(run.items, key=lambda item: item.key):
+        for reviewer in sorted(a.reviews):
+            pair = (a.key, reviewer)
+            if pair in facts.conflicts:
+                return Finding(
+                    False,
+                    "run.assigned",
+                    f"{name}: it used scores by {reviewer} for {a.key}, who has a conflict "
+                    f"of interest with it (entry {facts.conflicts[pair]}).",
+                )
+            if pair in facts.assigned:
+                checked += 1
+            elif facts.confirmation_without_pairs is not None:
+                unknown.append(pair)
+            else:
+                return Finding(
+                    False,
+                    "run.assigned",
+                    f"{name}: it used scores by {reviewer} for {a.key}, but the log assigns "
+                    f"{reviewer} to {a.key} nowhere before it.",
+                )
+    if unknown:
+        return Finding(
+            True,
+            "run.assigned",
+            f"{name}: {_count(len(unknown), 'reviewer pair')} it used "
+            f"({unknown[0][1]} for {unknown[0][0]} first) not checkable: field absent: the "
+            f"confirmation of assignments in entry {facts.confirmation_without_pairs} does not "
+            "list the pairs it assigned ('added').",
+            checkable=False,
+        )
+    return Finding(
+        True,
+        "run.assigned",
+        f"{name}: each of the {_count(checked, 'reviewer pair')} whose scores it used was "
+        "assigned before it, and none has a conflict of interest.",
+    )
+
+
+def _check_decision(index: int, data: Mapping[str, Any], facts: _Facts) -> list[Finding]:
+    app = _str(_field(data, "application"), "application")
+    outcome = _str(_field(data, "outcome"), "outcome")
+    amount = _dec(_field(data, "amount"), "amount")
+    facts.decisions[app] = (outcome, amount, index)
+    name = f"The decision on {app} approved in entry {index}"
+    # The run the decision follows: the last before it that ranks the application.
+    ranking = (r for r in reversed(facts.runs.values()) if app in r.ranking)
+    run = next(ranking, facts.last_run)
+    if outcome != FUNDED:
+        if amount != 0:
+            return [
+                Finding(
+                    False,
+                    "decision.amount",
+                    f"{name} is {outcome}, yet grants {amount}: only a funded decision "
+                    "grants an amount.",
+                )
+            ]
+        return [Finding(True, "decision.amount", f"{name} is {outcome}, with no amount.")]
+    facts.decided_after = run
+    findings = []
+    requested = facts.requested.get(app)
+    source = "the amount requested"
+    if requested is None and run is not None:
+        item = next((a for a in run.items if a.key == app), None)
+        if item is not None:
+            requested, source = item.requested, f"the request in ranking run {run.number}"
+    if not amount > 0:
+        findings.append(
+            Finding(False, "decision.amount", f"{name} funds it with {amount}, not above zero.")
+        )
+    elif requested is None:
+        findings.append(
+            Finding(
+                True,
+                "decision.amount",
+                f"{name} grants {amount}; not checkable against the request: field absent: no "
+                "entry before it gives the amount requested ('requested').",
+                checkable=False,
+            )
+        )
+    elif amount > requested:
+        findings.append(
+            Finding(
+                False,
+                "decision.amount",
+                f"{name} grants {amount}, more than {source} ({requested}).",
+            )
+        )
+    else:
+        findings.append(
+            Finding(
+                True,
+                "decision.amount",
+                f"{name} grants {amount}: above zero and at most {source} ({requested}).",
+            )
+        )
+    if run is None:
+        findings.append(
+            Finding(
+                False,
+                "decision.threshold",
+                f"{name} funds it, but no ranking run comes before the decision.",
+            )
+        )
+    elif app not in run.ranking:
+        findings.append(
+            Finding(
+                False,
+                "decision.threshold",
+                f"{name} funds it, but no ranking run before it ranks it.",
+            )
+        )
+    elif not run.ranking[app].passes:
+        findings.append(
+            Finding(
+                False,
+                "decision.threshold",
+                f"{name} funds it, but it fails a threshold in ranking run {run.number}, the "
+                "last before it that ranks it: an application that fails a threshold is never "
+                "funded.",
+            )
+        )
+    else:
+        findings.append(
+            Finding(
+                True,
+                "decision.threshold",
+                f"{name} funds it, and it passes every threshold in ranking run {run.number}.",
+            )
+        )
+    return findings
+
+
+def _check_budget_total(facts: _Facts) -> list[Finding]:
+    """The funded amounts of the approved decisions fit the budget of the run the decisions
+    follow and the budget envelope last logged."""
+    funded = {k: v for k, v in facts.decisions.items() if v[0] == FUNDED}
+    if not funded:
+        return []
+    total = sum((amount for _o, amount, _at in funded.values()), Decimal(0))
+    verb = "grants" if len(funded) == 1 else "grant"
+    what = f"The {_count(len(funded), 'funded decision')} {verb} {total} in all"
+    run = facts.runs.get(facts.published_run) if facts.published_run is not None else None
+    run = run or facts.decided_after
+    findings = []
+    if run is None:
+        findings.append(
+            Finding(False, "decision.budget", f"{what}, but no ranking run precedes them.")
+        )
+    elif total > run.budget:
+        findings.append(
+            Finding(
+                False,
+                "decision.budget",
+                f"{what}, more than the budget of {run.budget} of ranking run {run.number}, "
+                "which the decisions follow.",
+            )
+        )
+    else:
+        findings.append(
+            Finding(
+                True,
+                "decision.budget",
+                f"{what}, within the budget of {run.budget} of ranking run {run.number}.",
+            )
+        )
+    if facts.envelope is None:
+        findings.append(
+            Finding(
+                True,
+                "decision.budget",
+                f"{what}; not checkable against the budget envelope: field absent: no entry "
+                "logs it ('budget_envelope').",
+                checkable=False,
+            )
+        )
+    elif total > facts.envelope[0]:
+        findings.append(
+            Finding(
+                False,
+                "decision.budget",
+                f"{what}, more than the budget envelope of {facts.envelope[0]} logged in "
+                f"entry {facts.envelope[1]}.",
+            )
+        )
+    else:
+        findings.append(
+            Finding(
+                True,
+                "decision.budget",
+                f"{what}, within the budget envelope of {facts.envelope[0]} logged in entry "
+                f"{facts.envelope[1]}.",
+            )
+        )
+    return findings
